@@ -1,0 +1,38 @@
+/**
+ * Sends rich output to the notebook the code runs in.
+ *
+ * tslab's public `display` sends one mime type per call; a Plotly figure needs a
+ * bundle (the plotly mime type for JupyterLab plus HTML for exported pages), so
+ * this goes through tslab's own display-data writer. Outside a tslab kernel
+ * (CLI, tests) nothing is sent and callers get `false`.
+ */
+import { createRequire } from 'node:module';
+
+/** A Jupyter mime bundle: mime type → payload (JSON-able object for `+json` types, string otherwise). */
+export type MimeBundle = Record<string, unknown>;
+
+type DisplayWriter = (content: { data: MimeBundle; metadata: Record<string, unknown>; transient: Record<string, unknown> }, update: boolean) => void;
+
+const require = createRequire(import.meta.url);
+
+function tslabWriter(): DisplayWriter | null {
+  try {
+    const jupyter = require('tslab/dist/jupyter.js') as { lastWriteDisplayData?: DisplayWriter | null };
+    return jupyter.lastWriteDisplayData ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** True inside a running tslab kernel cell. */
+export function inNotebook(): boolean {
+  return tslabWriter() !== null;
+}
+
+/** Displays a mime bundle in the current cell's output; returns false when not in a notebook. */
+export function displayBundle(bundle: MimeBundle): boolean {
+  const write = tslabWriter();
+  if (!write) return false;
+  write({ data: bundle, metadata: {}, transient: {} }, false);
+  return true;
+}
