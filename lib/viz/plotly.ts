@@ -86,13 +86,12 @@ export function figureBundle(figure: PlotlyFigure, options: FigureBundleOptions)
 }
 
 /**
- * Shows a figure in the notebook. Outside a notebook it does nothing and returns
- * the bundle it would have sent (so scripts can save it).
+ * Shows a figure in the notebook; outside a notebook it does nothing. Returns
+ * nothing, so a notebook cell ending with it prints no echo of the bundle.
  */
-export function showFigure(figure: PlotlyFigure): MimeBundle {
+export function showFigure(figure: PlotlyFigure): void {
   const bundle = figureBundle(figure, { includeLoader: !loaderSent });
   if (displayBundle(bundle)) loaderSent = true;
-  return bundle;
 }
 
 /** A standalone HTML page with the figures (for reports written to disk). */

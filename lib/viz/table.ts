@@ -75,9 +75,7 @@ export function tableBundle(frame: FrameLike, options: TableOptions = {}): MimeB
   return { 'text/html': tableHtml(frame, options), 'text/plain': tableText(frame, options) };
 }
 
-/** Shows a DataFrame (or rows) as an HTML table in the notebook; returns the bundle. */
-export function showTable(frame: FrameLike | Array<Record<string, unknown>>, options: TableOptions = {}): MimeBundle {
-  const bundle = tableBundle(Array.isArray(frame) ? rowsToFrame(frame) : frame, options);
-  displayBundle(bundle);
-  return bundle;
+/** Shows a DataFrame (or rows) as an HTML table in the notebook; outside a notebook it does nothing. */
+export function showTable(frame: FrameLike | Array<Record<string, unknown>>, options: TableOptions = {}): void {
+  displayBundle(tableBundle(Array.isArray(frame) ? rowsToFrame(frame) : frame, options));
 }
