@@ -32,9 +32,11 @@ export function plotlyJsVersion(): string {
   return (require('plotly.js-dist/package.json') as { version: string }).version;
 }
 
-/** A `<script>` that defines `window.Plotly` from the bundled plotly.js-dist. */
-export function plotlyLoaderHtml(): string {
-  const source = fs.readFileSync(require.resolve('plotly.js-dist'), 'utf8');
+/**
+ * A `<script>` that defines `window.Plotly` from the bundled plotly.js-dist
+ * (`source` replaces the library text, for tests).
+ */
+export function plotlyLoaderHtml(source: string = fs.readFileSync(require.resolve('plotly.js-dist'), 'utf8')): string {
   // Shadow AMD/CommonJS globals so the UMD wrapper always sets window.Plotly,
   // also on pages that load require.js.
   return (

@@ -31,7 +31,11 @@ const CONTROL = /^[\p{Cc}\p{Cf}\p{Co}\p{Cs}]$/u;
 const PUNCTUATION = /^[!-/:-@[-`{-~\p{P}]$/u;
 const NONSPACING_MARK = /\p{Mn}/gu;
 
-/** Whether `cp` is a CJK ideograph in BERT's sense (not Hangul, kana). */
+/**
+ * Whether `cp` is a CJK ideograph in BERT's sense (not Hangul, kana). The
+ * range starting at 0x2B920 (not 0x2B820 as in Google's BERT and HF's legacy
+ * Python tokenizer) is what HF's Rust normalizer uses, so we follow it.
+ */
 export function isChineseChar(cp: number): boolean {
   return (
     (cp >= 0x4e00 && cp <= 0x9fff) ||
@@ -39,7 +43,7 @@ export function isChineseChar(cp: number): boolean {
     (cp >= 0x20000 && cp <= 0x2a6df) ||
     (cp >= 0x2a700 && cp <= 0x2b73f) ||
     (cp >= 0x2b740 && cp <= 0x2b81f) ||
-    (cp >= 0x2b820 && cp <= 0x2ceaf) ||
+    (cp >= 0x2b920 && cp <= 0x2ceaf) ||
     (cp >= 0xf900 && cp <= 0xfaff) ||
     (cp >= 0x2f800 && cp <= 0x2fa1f)
   );
