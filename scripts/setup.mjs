@@ -81,17 +81,25 @@ function checkNode() {
   if (major < 20 || (major === 20 && minor < 19)) fail(`Node ${process.versions.node} is too old: medst needs Node >= 20.19.`);
 }
 
+/** What decides the installed packages: the lock file and package.json's dependency fields (not its scripts). */
+function dependencyHash() {
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+  const fields = JSON.stringify([pkg.dependencies, pkg.devDependencies, pkg.optionalDependencies, pkg.overrides]);
+  return createHash('sha256').update(fields).digest('hex').slice(0, 16) + fileHash(path.join(root, 'package-lock.json'));
+}
+
 function ensureNpmPackages(stamp) {
-  const lockHash = fileHash(path.join(root, 'package-lock.json')) + fileHash(path.join(root, 'package.json'));
+  const depsHash = dependencyHash();
   const installed = fs.existsSync(path.join(root, 'node_modules', '.package-lock.json'));
-  if (installed && stamp.npm === lockHash) return;
-  say('installing npm packages (scripts off; the native TensorFlow addon is built next)');
+  if (installed && stamp.npm === depsHash) return;
   // Scripts stay off so that tfjs-node's install does not try its download host here;
-  // the addon is handled by ensureNativeTensorflow() below.
-  const cmd = fs.existsSync(path.join(root, 'package-lock.json')) ? 'ci' : 'install';
+  // the addon is handled by ensureNativeTensorflow() below. A fresh tree gets the exact
+  // lock (npm ci); an existing one is synced in place so a built addon survives.
+  const hasLock = fs.existsSync(path.join(root, 'package-lock.json'));
+  const cmd = !installed && hasLock ? 'ci' : 'install';
+  say(`installing npm packages (npm ${cmd}, scripts off; the native TensorFlow addon is handled next)`);
   if (!run('npm', [cmd, '--ignore-scripts', '--no-audit', '--no-fund'])) fail(`npm ${cmd} failed`);
-  stamp.npm = lockHash;
-  stamp.tfjsNode = undefined; // npm ci wiped node_modules, the addon with it
+  stamp.npm = depsHash;
   writeStamp(stamp);
 }
 
@@ -246,6 +254,10 @@ function ensurePythonSide(stamp) {
     stamp.python = reqHash;
     writeStamp(stamp);
   }
+  // The project's package.json says "type": "module"; Node would apply that to the
+  // JavaScript that Python packages ship inside .venv (JupyterLab's yarn), so fence it off.
+  const fence = path.join(root, '.venv', 'package.json');
+  if (!fs.existsSync(fence)) fs.writeFileSync(fence, '{ "type": "commonjs" }\n');
   // The kernelspec names absolute paths, so rewrite it whenever the checkout moves.
   const kernelDir = path.join(root, '.venv', 'share', 'jupyter', 'kernels', 'medst');
   const spec = {
