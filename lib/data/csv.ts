@@ -1,13 +1,13 @@
 /**
- * CSV reading into typed records (csv-parse) and atomic CSV writing.
+ * CSV reading into typed records (csv-parse). Writing lives in csv_writer.ts.
  *
  * Readers pass a `mapRecord` function that pulls typed fields out of a
  * `CsvRecord`; a field that does not parse throws a `DataError` naming file,
  * row and field, which the issue collector counts (the record is skipped) or
  * throws (strict mode).
  */
-import { createReadStream, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { createReadStream, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { parse as parseStream, type CsvError, type Info } from 'csv-parse';
 import { parse as parseSync } from 'csv-parse/sync';
 import { DataError, DataIssues, catchRecordError, type DataIssueKind } from './errors.ts';
@@ -267,61 +267,4 @@ export async function* streamCsvFile<T>(
     if (row !== null) yield row;
   }
   pipeline.finish();
-}
-
-/** A value a CSV cell can hold; null/undefined are written as an empty field. */
-export type CsvCell = string | number | boolean | null | undefined;
-
-/**
- * Quote one field when needed (delimiter, quote, CR/LF, or edge spaces); quotes are doubled.
- * Non-finite numbers are refused, since they would not read back as numbers.
- */
-export function formatCsvField(value: CsvCell, delimiter = ','): string {
-  if (value === null || value === undefined) return '';
-  if (typeof value === 'number' && !Number.isFinite(value)) {
-    throw new RangeError(`formatCsvField: cannot write non-finite number ${value}`);
-  }
-  const text = String(value);
-  const needsQuotes =
-    text.includes(delimiter) || text.includes('"') || text.includes('\n') || text.includes('\r') || text.trim() !== text;
-  return needsQuotes ? `"${text.replaceAll('"', '""')}"` : text;
-}
-
-/** Format a header and rows (arrays in column order, or objects keyed by column) as CSV text. */
-export function formatCsv(columns: readonly string[], rows: Iterable<readonly CsvCell[] | Record<string, CsvCell>>, delimiter = ','): string {
-  const lines = [columns.map((name) => formatCsvField(name, delimiter)).join(delimiter)];
-  for (const row of rows) {
-    const cells = Array.isArray(row) ? row : columns.map((name) => (row as Record<string, CsvCell>)[name]);
-    if (cells.length !== columns.length) {
-      throw new RangeError(`formatCsv: row ${lines.length} has ${cells.length} cells for ${columns.length} columns`);
-    }
-    lines.push(cells.map((cell) => formatCsvField(cell, delimiter)).join(delimiter));
-  }
-  return lines.join('\n') + '\n';
-}
-
-/**
- * Write a CSV file atomically: the text goes to `<path>.tmp-<pid>` and is then
- * renamed over `path`, so readers never see a half-written file. Parent folders are created.
- *
- * @param path Destination file.
- * @param columns Header names.
- * @param rows Arrays in column order, or objects keyed by column name.
- */
-export function writeCsvAtomic(
-  path: string,
-  columns: readonly string[],
-  rows: Iterable<readonly CsvCell[] | Record<string, CsvCell>>,
-  delimiter = ',',
-): void {
-  const text = formatCsv(columns, rows, delimiter);
-  mkdirSync(dirname(path), { recursive: true });
-  const temporaryPath = `${path}.tmp-${process.pid}`;
-  try {
-    writeFileSync(temporaryPath, text, 'utf8');
-    renameSync(temporaryPath, path);
-  } catch (error) {
-    rmSync(temporaryPath, { force: true });
-    throw error;
-  }
 }

@@ -49,13 +49,13 @@ export function parseStudyTimestamp(studyDate: string, studyTime: string): numbe
   const clock = timeMatch[1]!.padStart(6, '0');
   const [hours, minutes, seconds] = [Number(clock.slice(0, 2)), Number(clock.slice(2, 4)), Number(clock.slice(4, 6))];
   const milliseconds = Math.round(Number(`0.${timeMatch[2] ?? ''}0`) * 1000);
+  if (hours > 23 || minutes > 59 || seconds > 59) throw new RangeError(`StudyTime out of range: "${studyTime}"`);
   const stamp = Date.UTC(year, month - 1, day, hours, minutes, seconds, milliseconds);
   const check = new Date(stamp);
   // Date.UTC silently rolls 20190230 over into March; refuse such dates.
   if (check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day) {
     throw new RangeError(`StudyDate is not a calendar date: "${studyDate}"`);
   }
-  if (hours > 23 || minutes > 59 || seconds > 59) throw new RangeError(`StudyTime out of range: "${studyTime}"`);
   return stamp;
 }
 

@@ -7,7 +7,7 @@
  * `-1` means an empty mask. Masks here are row-major `Uint8Array`s [H×W] of 0/1.
  */
 import { readCsvFile, type CsvReadOptions } from './csv.ts';
-import { DataError, DataIssues, catchRecordError } from './errors.ts';
+import { DataError, DataIssues, catchRecordError, type DataLocation } from './errors.ts';
 
 /** A binary mask: row-major `data` [height×width] of 0/1. */
 export interface BinaryMask {
@@ -17,11 +17,7 @@ export interface BinaryMask {
 }
 
 /** Where an RLE string came from, for error messages. */
-export interface RleLocation {
-  file?: string;
-  row?: number;
-  field?: string;
-}
+export type RleLocation = DataLocation;
 
 /**
  * Parse and check a SIIM RLE string into absolute runs `[start, length]`
@@ -136,7 +132,7 @@ export function readSiimRle(
       if (rle === '' || rle === '-1') return null;
       // Validate now so a broken string is reported with its row, not at decode time.
       const valid = catchRecordError(issues, () =>
-        parseSiimRleRuns(rle, width, height, { file: record.file, row: record.row, field: 'EncodedPixels' }),
+        parseSiimRleRuns(rle, width, height, { file: record.file, row: record.row, line: record.line, field: 'EncodedPixels' }),
       );
       if (valid !== null) image.rles.push(rle);
       return null;

@@ -1,0 +1,60 @@
+/**
+ * Read a radiograph file of any supported kind — PNG/JPEG (sharp) or DICOM —
+ * into the same 8-bit grayscale form.
+ */
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import sharp from 'sharp';
+import { decodeDicom, type DicomReadOptions } from './dicom.ts';
+import { DataError } from './errors.ts';
+import { rgbToLuminance, type GrayImage8 } from './gray_image.ts';
+
+/** True when the bytes carry the DICOM Part 10 marker `DICM` at offset 128. */
+export function hasDicomMagic(bytes: Uint8Array): boolean {
+  return bytes.length >= 132 && bytes[128] === 0x44 && bytes[129] === 0x49 && bytes[130] === 0x43 && bytes[131] === 0x4d;
+}
+
+/**
+ * Decode PNG/JPEG (or any format sharp reads) bytes to 8-bit grayscale.
+ * Colour images become BT.601 luminance (as Pillow's `convert('L')`); alpha is
+ * ignored; 16-bit images are reduced to 8 bits by sharp.
+ */
+export async function decodeRasterGray8(bytes: Uint8Array, file: string): Promise<GrayImage8> {
+  let decoded: { data: Buffer; info: sharp.OutputInfo };
+  try {
+    decoded = await sharp(bytes).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+  } catch (error) {
+    throw new DataError('bad-file', `not a readable image: ${(error as Error).message}`, { file });
+  }
+  const { width, height, channels } = decoded.info;
+  const samples = new Uint8Array(decoded.data.buffer, decoded.data.byteOffset, decoded.data.length);
+  let data: Uint8Array;
+  if (channels === 1) data = Uint8Array.from(samples);
+  else if (channels === 2) data = Uint8Array.from({ length: width * height }, (_, index) => samples[index * 2]!); // grey + alpha
+  else if (channels === 3 || channels === 4) data = rgbToLuminance(samples, channels);
+  else throw new DataError('unsupported', `images with ${channels} channels are not read`, { file });
+  return { width, height, data };
+}
+
+/**
+ * Read a radiograph as 8-bit grayscale `{width, height, data: Uint8Array [H×W]}`.
+ * DICOM is recognised by extension (.dcm, .dicom) or by the `DICM` marker;
+ * everything else goes to sharp (PNG, JPEG, ...).
+ *
+ * @example const image = await readGrayImage('../shared/fixtures/real/tbx11k-h0001.png');
+ */
+export async function readGrayImage(path: string, options: DicomReadOptions = {}): Promise<GrayImage8> {
+  let buffer: Buffer;
+  try {
+    buffer = await readFile(path);
+  } catch (error) {
+    throw new DataError('bad-file', `cannot read file: ${(error as Error).message}`, { file: path });
+  }
+  const bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.length);
+  const extension = extname(path).toLowerCase();
+  if (extension === '.dcm' || extension === '.dicom' || hasDicomMagic(bytes)) {
+    const { width, height, data } = await decodeDicom(bytes, path, options);
+    return { width, height, data };
+  }
+  return decodeRasterGray8(bytes, path);
+}

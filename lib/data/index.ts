@@ -1,0 +1,66 @@
+/** Dataset readers for the published layouts (re-exported by lib/index.ts). */
+export { DataError, DataIssues, catchRecordError } from './errors.ts';
+export type { DataIssueKind, DataLocation, DataIssuesOptions } from './errors.ts';
+export { CsvRecord, parseCsvText, readCsvFile, streamCsvFile } from './csv.ts';
+export type { CsvReadOptions, CsvReadResult, CsvRecordMapper } from './csv.ts';
+export { formatCsvField, formatCsv, writeCsvAtomic } from './csv_writer.ts';
+export type { CsvCell } from './csv_writer.ts';
+export {
+  CHEXPERT_LABELS,
+  CHEXPERT_COMPETITION_LABELS,
+  readTriStateLabel,
+  readChexpertLabelValues,
+} from './labels.ts';
+export type { ChexpertLabel, ChexpertCompetitionLabel, TriStateLabel, ChexpertLabelValues } from './labels.ts';
+export {
+  classifyViewPosition,
+  parseStudyTimestamp,
+  mimicImagePath,
+  mimicReportPath,
+  readMimicMetadata,
+  readMimicSplit,
+  readMimicLabels,
+  pairFrontalLateral,
+} from './mimic.ts';
+export type { ViewKind, MimicImageRecord, MimicSplit, MimicSplitRecord, MimicStudyLabels, FrontalLateralPair } from './mimic.ts';
+export {
+  DEID_TOKEN,
+  sectionReport,
+  normaliseDeidentification,
+  splitSentences,
+  tokenizeWords,
+  cleanReportText,
+  cleanSectionedReport,
+  readReportFile,
+} from './report.ts';
+export type { ReportSection, SectionedReport, CleanedReport, CleanReportOptions, ReportFile } from './report.ts';
+export { readIuReports, cleanIuReport } from './iu_xray.ts';
+export type { IuReportRecord } from './iu_xray.ts';
+export { MS_CXR_T_FINDINGS, PROGRESSION_CLASSES, readMsCxrTImagePairs, readMsCxrTSentencePairs } from './ms_cxr_t.ts';
+export type { MsCxrTFinding, Progression, MsCxrTImagePair, SentencePairCategory, MsCxrTSentencePair } from './ms_cxr_t.ts';
+export {
+  readChexpertCsv,
+  DEFAULT_UNCERTAINTY_POLICY,
+  binarizeChexpertLabels,
+  isChexpert5x200Eligible,
+  selectChexpert5x200,
+} from './chexpert.ts';
+export type {
+  ChexpertImageRecord,
+  UncertaintyPolicy,
+  BinaryTarget,
+  BinarizeOptions,
+  Chexpert5x200Options,
+  Chexpert5x200Selection,
+} from './chexpert.ts';
+export { readRsnaLabels, boxesToMask } from './rsna.ts';
+export type { PixelBox, RsnaImageLabels, RsnaLabelsResult, BoxMaskOptions } from './rsna.ts';
+export { parseSiimRleRuns, decodeSiimRle, encodeSiimRle, readSiimRle, decodeSiimMasks } from './rle.ts';
+export type { BinaryMask, RleLocation, SiimRleImage } from './rle.ts';
+export { COVIDX_CLASSES, isCovidPositive, parseCovidxText, readCovidx } from './covidx.ts';
+export type { CovidxClass, CovidxRecord, CovidxReadOptions } from './covidx.ts';
+export { rgbToLuminance } from './gray_image.ts';
+export type { GrayImage8 } from './gray_image.ts';
+export { readDicomInfo, storedValuesToGray8, decodeDicom, readDicom } from './dicom.ts';
+export type { DicomImageInfo, DicomReadOptions, DicomImage } from './dicom.ts';
+export { hasDicomMagic, decodeRasterGray8, readGrayImage } from './image_io.ts';
