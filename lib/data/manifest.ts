@@ -61,7 +61,6 @@ export interface ManifestInfo {
   version: 1;
   /** The dataset root the manifest was made from (absolute). */
   source: string;
-  createdAt: string;
   records: number;
   withLateral: number;
   splits: Record<MimicSplit, number>;
