@@ -1,0 +1,289 @@
+/**
+ * Image preprocessing for pre-training (methods §1.6): 8-bit grayscale, the
+ * longest side resized to S with area interpolation, zero-padded to a centred
+ * S×S square. This is the `resize_img` of MGCA/GLoRIA (which Med-ST reuses):
+ * the short side becomes `trunc(short · S / long)`, and the padding puts
+ * `floor(pad / 2)` zeros before the image and the rest after it.
+ *
+ * Area interpolation: sharp (libvips) offers no area kernel — its kernels are
+ * nearest, linear, cubic, mitchell, lanczos2/3 and mks2013/2021, and its
+ * downscale is a box *shrink* by an integer factor followed by one of those
+ * kernels, so it is not area averaging. sharp only decodes here; the resample
+ * is done in TypeScript (`areaResize`) as exact area averaging: each output
+ * pixel is the mean of the input pixels it covers, weighted by the covered
+ * fraction (OpenCV's INTER_AREA definition for downscaling; for integer
+ * factors this is the block mean, i.e. Pillow's `Image.reduce`). The sums are
+ * computed in exact integer units and rounded once, half to even (OpenCV's
+ * cvRound), so results are bit-identical to `cv2.resize(..., INTER_AREA)` for
+ * integer factors ≥ 3 and within ±1 grey level otherwise (OpenCV accumulates
+ * non-integer factors in float32, and rounds its 2× fast path half up).
+ * Upscaling (an image smaller than S, rare for radiographs) uses the same box
+ * coverage, where OpenCV would switch to bilinear.
+ */
+import { DataError } from './errors.ts';
+import type { GrayImage8 } from './gray_image.ts';
+import { decodeRasterGray8, hasDicomMagic, readGrayImage } from './image_io.ts';
+import { decodeDicom } from './dicom.ts';
+
+/** Where the resized image sits inside the S×S square. */
+export interface LetterboxGeometry {
+  /** Side of the square output, S. */
+  size: number;
+  /** Size of the resized image before padding; the longest side equals `size`. */
+  width: number;
+  height: number;
+  /** Zero columns left of the image / zero rows above it. */
+  left: number;
+  top: number;
+}
+
+/**
+ * The resize + pad geometry for a `width×height` image into an S×S square
+ * (MGCA's `resize_img`): the longest side becomes S (a square image keeps both
+ * at S), the other `trunc(side · S / longest)` (at least 1), centred with the
+ * odd pixel of padding after the image.
+ *
+ * Use it to map boxes or masks into the preprocessed frame:
+ * `x' = left + x · geometry.width / width`.
+ */
+export function letterboxGeometry(width: number, height: number, size: number): LetterboxGeometry {
+  checkSide(width, 'width');
+  checkSide(height, 'height');
+  checkSide(size, 'size');
+  let outWidth: number;
+  let outHeight: number;
+  if (height >= width) {
+    // Same float arithmetic as the Python original: int(float(w) * (S / float(h))).
+    outHeight = size;
+    outWidth = Math.max(1, Math.trunc(width * (size / height)));
+  } else {
+    outWidth = size;
+    outHeight = Math.max(1, Math.trunc(height * (size / width)));
+  }
+  return { size, width: outWidth, height: outHeight, left: Math.floor((size - outWidth) / 2), top: Math.floor((size - outHeight) / 2) };
+}
+
+/**
+ * Area resampling of an 8-bit grayscale image (see the module comment).
+ *
+ * @param image `{width, height, data: Uint8Array [H×W]}`.
+ * @param width Output width W'.
+ * @param height Output height H'.
+ * @returns `{width: W', height: H', data: Uint8Array [H'×W']}`.
+ */
+export function areaResize(image: GrayImage8, width: number, height: number): GrayImage8 {
+  checkImage(image);
+  checkSide(width, 'output width');
+  checkSide(height, 'output height');
+  if (width === image.width && height === image.height) return { width, height, data: image.data.slice() };
+  if (width > image.width || height > image.height) return areaResizeGeneral(image, width, height);
+  const inWidth = image.width;
+  const inHeight = image.height;
+  const source = image.data;
+  const rows = coverageTable(inHeight, height);
+  const columns = downscaleSplits(inWidth, width);
+  const { first: colFirst, weightFirst: colA, weightSecond: colB } = columns;
+
+  // Weights are integer overlaps (module comment), so every sum is an exact integer:
+  // the row accumulator holds ≤ 255·H (Int32), the column sums ≤ 255·W·H (double).
+  const denominator = inWidth * inHeight;
+  const half = denominator / 2;
+  const output = new Uint8Array(width * height);
+  const rowSum = new Int32Array(inWidth);
+  const sums = new Float64Array(width + 1); // +1: the unused "second" slot of the last column
+  for (let y = 0; y < height; y++) {
+    // Vertical: the input rows this output row covers, weighted, into one cache-resident row.
+    rowSum.fill(0);
+    const end = rows.start[y]! + rows.count[y]!;
+    for (let t = rows.start[y]!; t < end; t++) {
+      const from = rows.index[t]! * inWidth;
+      addWeightedRow(rowSum, source.subarray(from, from + inWidth), rows.weight[t]!);
+    }
+    // Horizontal: each input column adds to at most two output columns.
+    sums.fill(0);
+    for (let i = 0; i < inWidth; i++) {
+      const v = rowSum[i]!;
+      const j = colFirst[i]!;
+      sums[j] += colA[i]! * v;
+      sums[j + 1] += colB[i]! * v;
+    }
+    const to = y * width;
+    for (let x = 0; x < width; x++) output[to + x] = roundRatio(sums[x]!, denominator, half);
+  }
+  return { width, height, data: output };
+}
+
+/** `sum[x] += weight · row[x]`; a small monomorphic loop V8 compiles tightly. */
+function addWeightedRow(sum: Int32Array, row: Uint8Array, weight: number): void {
+  for (let x = 0; x < row.length; x++) sum[x] += weight * row[x]!;
+}
+
+/** Exact round-half-to-even of `sum / denominator` for non-negative integers, clamped to 255. */
+function roundRatio(sum: number, denominator: number, half: number): number {
+  const quotient = Math.floor(sum / denominator);
+  const remainder = sum - quotient * denominator;
+  const rounded = remainder > half || (remainder === half && (quotient & 1) === 1) ? quotient + 1 : quotient;
+  return rounded > 255 ? 255 : rounded;
+}
+
+/** The same area resample through per-output coverage lists: any scale, used for upscaling. */
+function areaResizeGeneral(image: GrayImage8, width: number, height: number): GrayImage8 {
+  const columns = coverageTable(image.width, width);
+  const rows = coverageTable(image.height, height);
+  const source = image.data;
+  const inWidth = image.width;
+  const horizontal = new Float64Array(image.height * width);
+  for (let y = 0; y < image.height; y++) {
+    for (let x = 0; x < width; x++) {
+      let sum = 0;
+      const end = columns.start[x]! + columns.count[x]!;
+      for (let t = columns.start[x]!; t < end; t++) sum += columns.weight[t]! * source[y * inWidth + columns.index[t]!]!;
+      horizontal[y * width + x] = sum;
+    }
+  }
+  const denominator = image.width * image.height;
+  const output = new Uint8Array(width * height);
+  for (let y = 0; y < height; y++) {
+    const end = rows.start[y]! + rows.count[y]!;
+    for (let x = 0; x < width; x++) {
+      let sum = 0;
+      for (let t = rows.start[y]!; t < end; t++) sum += rows.weight[t]! * horizontal[rows.index[t]! * width + x]!;
+      output[y * width + x] = roundRatio(sum, denominator, denominator / 2);
+    }
+  }
+  return { width, height, data: output };
+}
+
+/**
+ * Resize the longest side to S (area) and zero-pad to a centred S×S square.
+ *
+ * @param image Decoded grayscale `{width, height, data: Uint8Array [H×W]}`.
+ * @param size S, the side of the output square.
+ * @returns Uint8Array [S×S], row-major.
+ */
+export function resizeAndPad(image: GrayImage8, size: number): Uint8Array {
+  const geometry = letterboxGeometry(image.width, image.height, size);
+  const resized = areaResize(image, geometry.width, geometry.height);
+  if (geometry.width === size && geometry.height === size) return resized.data;
+  const output = new Uint8Array(size * size);
+  for (let y = 0; y < geometry.height; y++) {
+    const from = y * geometry.width;
+    output.set(resized.data.subarray(from, from + geometry.width), (y + geometry.top) * size + geometry.left);
+  }
+  return output;
+}
+
+/** Options of `preprocessImage`. */
+export interface PreprocessOptions {
+  /** Name used in error messages when the input is a buffer or a decoded image (default `<buffer>` / `<image>`). */
+  name?: string;
+}
+
+/** What `preprocessImage` accepts: a file path (PNG, JPEG, DICOM...), encoded bytes, or a decoded 8-bit image. */
+export type PreprocessInput = string | Uint8Array | GrayImage8;
+
+/**
+ * The full §1.6 preprocessing of one image: decode to 8-bit grayscale, area
+ * resize of the longest side to S, centred zero padding.
+ *
+ * @param input File path, encoded bytes (PNG/JPEG via sharp, DICOM by its
+ *   `DICM` marker), or an already decoded `{width, height, data}`.
+ * @param size S.
+ * @returns Uint8Array [S×S].
+ * @throws DataError naming the file (or `options.name`) when it cannot be read or decoded.
+ * @example const pixels = await preprocessImage('../shared/fixtures/real/nih-00000001_000.png', 256); // 65536 bytes
+ */
+export async function preprocessImage(input: PreprocessInput, size: number, options: PreprocessOptions = {}): Promise<Uint8Array> {
+  checkSide(size, 'size');
+  let image: GrayImage8;
+  let name: string;
+  if (typeof input === 'string') {
+    name = input;
+    image = await readGrayImage(input);
+  } else if (input instanceof Uint8Array) {
+    name = options.name ?? '<buffer>';
+    image = hasDicomMagic(input) ? await decodeDicom(input, name) : await decodeRasterGray8(input, name);
+  } else {
+    name = options.name ?? '<image>';
+    image = input;
+  }
+  try {
+    return resizeAndPad(image, size);
+  } catch (error) {
+    throw new DataError('bad-file', (error as Error).message, { file: name });
+  }
+}
+
+/** Per input pixel of a downscaled axis: the first output pixel it overlaps and the two overlaps. */
+interface DownscaleSplits {
+  first: Int32Array;
+  weightFirst: Int32Array;
+  /** Overlap with output `first + 1`; 0 when the input pixel lies inside one output pixel. */
+  weightSecond: Int32Array;
+}
+
+/**
+ * For out ≤ in, in the integer units of `coverageTable`: input pixel i spans
+ * [i·out, (i+1)·out), shorter than an output span, so it overlaps one or two outputs.
+ */
+function downscaleSplits(inSize: number, outSize: number): DownscaleSplits {
+  const first = new Int32Array(inSize);
+  const weightFirst = new Int32Array(inSize);
+  const weightSecond = new Int32Array(inSize);
+  for (let i = 0; i < inSize; i++) {
+    const lo = i * outSize;
+    const hi = lo + outSize;
+    const j = Math.floor(lo / inSize);
+    const boundary = (j + 1) * inSize;
+    first[i] = j;
+    weightFirst[i] = Math.min(hi, boundary) - lo;
+    weightSecond[i] = hi > boundary ? hi - boundary : 0;
+  }
+  return { first, weightFirst, weightSecond };
+}
+
+/** Per output pixel: the input pixels it covers and their integer coverages. */
+interface CoverageTable {
+  start: Int32Array;
+  count: Int32Array;
+  index: Int32Array;
+  weight: Int32Array;
+}
+
+/**
+ * Coverage of input pixels by output pixels along one axis, in integer units:
+ * input pixel i spans [i·out, (i+1)·out) and output pixel j spans
+ * [j·in, (j+1)·in), so every overlap is an integer and each output's total is `in`.
+ */
+function coverageTable(inSize: number, outSize: number): CoverageTable {
+  const start = new Int32Array(outSize);
+  const count = new Int32Array(outSize);
+  const index: number[] = [];
+  const weight: number[] = [];
+  for (let j = 0; j < outSize; j++) {
+    const lo = j * inSize;
+    const hi = lo + inSize;
+    start[j] = index.length;
+    for (let i = Math.floor(lo / outSize); i * outSize < hi; i++) {
+      const overlap = Math.min(hi, (i + 1) * outSize) - Math.max(lo, i * outSize);
+      if (overlap > 0) {
+        index.push(i);
+        weight.push(overlap);
+      }
+    }
+    count[j] = index.length - start[j]!;
+  }
+  return { start, count, index: Int32Array.from(index), weight: Int32Array.from(weight) };
+}
+
+function checkSide(value: number, what: string): void {
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${what} must be a positive integer, got ${value}`);
+}
+
+function checkImage(image: GrayImage8): void {
+  checkSide(image.width, 'image width');
+  checkSide(image.height, 'image height');
+  if (image.data.length !== image.width * image.height) {
+    throw new Error(`image data holds ${image.data.length} bytes, expected ${image.width}×${image.height} = ${image.width * image.height}`);
+  }
+}
