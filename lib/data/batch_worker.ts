@@ -20,7 +20,9 @@ parentPort!.on('message', (request: WorkerRequest | 'close') => {
   }
   try {
     const batch = assembleImageBatch(store, request);
-    parentPort!.postMessage({ id: request.id, batch }, [batch.frontal.buffer, batch.lateral.buffer, batch.lateralPresent.buffer]);
+    // The arrays were allocated here as plain ArrayBuffers, so they can be transferred.
+    const buffers = [batch.frontal.buffer, batch.lateral.buffer, batch.lateralPresent.buffer] as ArrayBuffer[];
+    parentPort!.postMessage({ id: request.id, batch }, buffers);
   } catch (error) {
     parentPort!.postMessage({ id: request.id, error: (error as Error).message });
   }
