@@ -1,0 +1,147 @@
+/**
+ * `decode-resize`: JPEG decode + grayscale + longest side to 256 with area
+ * averaging, raw bytes out — medst's `preprocessImage` (sharp decodes, the
+ * area resample is TypeScript) versus Pillow (`bench/pillow_decode_resize.py`)
+ * on the same 200 synthetic 1024×1024 grayscale JPEGs (quality 90) in the
+ * same run. Each side reports its fastest of 3 passes after a warm-up.
+ *
+ * Python with Pillow is looked for in this order: $MEDST_BENCH_PYTHON,
+ * .venv-bench/bin/python, .venv/bin/python; when none has Pillow, the bench
+ * creates .venv-bench from requirements-bench.txt (`python3 -m venv` +
+ * `pip install --retries 0`), and prints a skip line if that fails.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { preprocessImage } from '../lib/data/preprocess.ts';
+import { Rng } from '../lib/util/rng.ts';
+import type { BenchCase } from './case.ts';
+
+const FILES = 200;
+const SIDE = 1024;
+const SIZE = 256;
+const REPEATS = 3;
+const CONCURRENCY = [1, 2, 4];
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** A chest-film-like test card: smooth gradients, two "lungs", ribs, noise. */
+function syntheticRadiograph(rng: Rng): Uint8Array {
+  const pixels = new Uint8Array(SIDE * SIDE);
+  const cx = SIDE / 2 + rng.range(-40, 40);
+  const ribPhase = rng.range(0, Math.PI * 2);
+  for (let y = 0; y < SIDE; y++) {
+    for (let x = 0; x < SIDE; x++) {
+      const dx = Math.abs(x - cx) - SIDE * 0.2;
+      const dy = y - SIDE * 0.5;
+      const lung = Math.exp(-(dx * dx) / (2 * 90 * 90) - (dy * dy) / (2 * 220 * 220));
+      const ribs = 0.15 * Math.sin(y / 22 + ribPhase + 0.002 * (x - cx) * (x - cx) / 40);
+      const value = 200 - 150 * lung + 30 * ribs * lung + (x + y) * 0.02 + rng.normal(0, 6);
+      pixels[y * SIDE + x] = Math.max(0, Math.min(255, Math.round(value)));
+    }
+  }
+  return pixels;
+}
+
+async function writeJpegs(dir: string): Promise<string[]> {
+  const rng = new Rng(2024);
+  const bases = Array.from({ length: 8 }, () => syntheticRadiograph(rng));
+  const files: string[] = [];
+  for (let i = 0; i < FILES; i++) {
+    // Eight base films, each shifted so every file's bytes differ.
+    const base = bases[i % bases.length]!;
+    const shift = Math.floor(i / bases.length);
+    const pixels = new Uint8Array(SIDE * SIDE);
+    pixels.set(base.subarray(shift * SIDE), 0);
+    pixels.set(base.subarray(0, shift * SIDE), (SIDE - shift) * SIDE);
+    const file = join(dir, `film-${String(i).padStart(3, '0')}.jpg`);
+    await sharp(pixels, { raw: { width: SIDE, height: SIDE, channels: 1 } }).jpeg({ quality: 90 }).toFile(file);
+    files.push(file);
+  }
+  return files;
+}
+
+/** Fastest of REPEATS passes over `files` with `concurrency` images in flight. */
+async function sharpRate(files: string[], concurrency: number): Promise<number> {
+  const pass = async (list: string[]): Promise<void> => {
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < list.length) await preprocessImage(list[next++]!, SIZE);
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+  };
+  await pass(files.slice(0, 20));
+  let best = Infinity;
+  for (let r = 0; r < REPEATS; r++) {
+    const started = performance.now();
+    await pass(files);
+    best = Math.min(best, (performance.now() - started) / 1000);
+  }
+  return files.length / best;
+}
+
+function hasPillow(python: string): boolean {
+  if (python.includes('/') && !existsSync(python)) return false;
+  return spawnSync(python, ['-c', 'import PIL, numpy'], { stdio: 'ignore' }).status === 0;
+}
+
+/** A Python with Pillow, or null with the reason. */
+function findPython(): { python: string | null; note: string } {
+  const fromEnv = process.env.MEDST_BENCH_PYTHON;
+  if (fromEnv) return hasPillow(fromEnv) ? { python: fromEnv, note: 'MEDST_BENCH_PYTHON' } : { python: null, note: `MEDST_BENCH_PYTHON=${fromEnv} has no Pillow` };
+  const benchVenv = join(ROOT, '.venv-bench', 'bin', 'python');
+  if (hasPillow(benchVenv)) return { python: benchVenv, note: '.venv-bench' };
+  const projectVenv = join(ROOT, '.venv', 'bin', 'python');
+  if (hasPillow(projectVenv)) return { python: projectVenv, note: '.venv' };
+  console.error('decode-resize: no Python with Pillow; creating .venv-bench from requirements-bench.txt ...');
+  const created = spawnSync('python3', ['-m', 'venv', join(ROOT, '.venv-bench')], { stdio: 'inherit' });
+  if (created.status !== 0) return { python: null, note: '`python3 -m venv .venv-bench` failed' };
+  const pip = join(ROOT, '.venv-bench', 'bin', 'pip');
+  const installed = spawnSync(pip, ['install', '--retries', '0', '-r', join(ROOT, 'requirements-bench.txt')], { stdio: 'inherit' });
+  if (installed.status !== 0 || !hasPillow(benchVenv)) return { python: null, note: 'pip install -r requirements-bench.txt failed' };
+  return { python: benchVenv, note: '.venv-bench (created)' };
+}
+
+export const decodeResizeCase: BenchCase = {
+  name: 'decode-resize',
+  async run() {
+    const dir = mkdtempSync(join(tmpdir(), 'medst-bench-jpeg-'));
+    const figures: Record<string, number | string> = { files: `${FILES} × ${SIDE}×${SIDE} gray JPEG q90 → ${SIZE}` };
+    try {
+      const files = await writeJpegs(dir);
+      figures['sharp.concurrency() (libvips threads per image)'] = sharp.concurrency();
+      figures['UV_THREADPOOL_SIZE'] = process.env.UV_THREADPOOL_SIZE ?? '4 (default)';
+      let bestSharp = 0;
+      for (const concurrency of CONCURRENCY) {
+        const rate = await sharpRate(files, concurrency);
+        figures[`sharp+area images/s, ${concurrency} in flight`] = Math.round(rate);
+        bestSharp = Math.max(bestSharp, rate);
+      }
+      const { python, note } = findPython();
+      if (!python) {
+        console.log(`decode-resize: SKIP Pillow comparison (${note}); set MEDST_BENCH_PYTHON to a Python with Pillow`);
+        figures['Pillow'] = `skipped: ${note}`;
+        return figures;
+      }
+      const dump = join(dir, 'pillow-first.raw');
+      const script = join(ROOT, 'bench', 'pillow_decode_resize.py');
+      const result = spawnSync(python, [script, '--size', String(SIZE), '--repeats', String(REPEATS), '--dump', dump, ...files], { encoding: 'utf8' });
+      if (result.status !== 0) throw new Error(`decode-resize: ${script} failed:\n${result.stderr}`);
+      const pillow = JSON.parse(result.stdout.trim().split('\n').pop()!) as { imagesPerSecond: number; pillow: string };
+      figures[`Pillow ${pillow.pillow} images/s (1 process, ${note})`] = Math.round(pillow.imagesPerSecond);
+      figures['ratio sharp(best)/Pillow'] = Number((bestSharp / pillow.imagesPerSecond).toFixed(2));
+      figures['ratio sharp(1 in flight)/Pillow'] = Number(((figures['sharp+area images/s, 1 in flight'] as number) / pillow.imagesPerSecond).toFixed(2));
+      // Same files, same maths: the outputs should agree to rounding (Pillow's reduce rounds ties up, medst to even).
+      const ours = await preprocessImage(files[0]!, SIZE);
+      const theirs = readFileSync(dump);
+      let maxDiff = 0;
+      for (let i = 0; i < ours.length; i++) maxDiff = Math.max(maxDiff, Math.abs(ours[i]! - theirs[i]!));
+      figures['max |medst − Pillow| on file 0'] = maxDiff;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    return figures;
+  },
+};

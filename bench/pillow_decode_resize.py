@@ -1,0 +1,57 @@
+"""Pillow side of the `decode-resize` bench: the same work as medst's
+preprocessImage on the same JPEG files, timed in one process.
+
+    python bench/pillow_decode_resize.py --size 256 --repeats 3 [--dump first.raw] FILE...
+
+Per image: Image.open, convert('L'), longest side to SIZE with area averaging
+(Image.reduce for an exact integer factor, else resize with Image.BOX),
+tobytes. Prints one JSON line: {"images", "seconds", "imagesPerSecond", ...}
+for the fastest pass (after one warm-up pass over the first 20 files).
+"""
+import argparse
+import json
+import time
+
+from PIL import Image
+
+
+def process(path, size):
+    with Image.open(path) as image:
+        gray = image.convert('L')
+    width, height = gray.size
+    if height >= width:
+        new_height, new_width = size, int(width * (size / height))
+    else:
+        new_width, new_height = size, int(height * (size / width))
+    factor = width / new_width
+    if factor == int(factor) and height / new_height == factor:
+        resized = gray.reduce(int(factor))
+    else:
+        resized = gray.resize((new_width, new_height), Image.BOX)
+    return resized.tobytes()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--size', type=int, default=256)
+    parser.add_argument('--repeats', type=int, default=3)
+    parser.add_argument('--dump', help='write the first output (raw bytes) here')
+    parser.add_argument('files', nargs='+')
+    args = parser.parse_args()
+    for path in args.files[:20]:
+        process(path, args.size)
+    best = float('inf')
+    for _ in range(args.repeats):
+        start = time.perf_counter()
+        for path in args.files:
+            process(path, args.size)
+        best = min(best, time.perf_counter() - start)
+    if args.dump:
+        with open(args.dump, 'wb') as f:
+            f.write(process(args.files[0], args.size))
+    print(json.dumps({'images': len(args.files), 'seconds': best, 'imagesPerSecond': len(args.files) / best,
+                      'pillow': Image.__version__}))
+
+
+if __name__ == '__main__':
+    main()
