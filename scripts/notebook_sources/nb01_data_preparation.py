@@ -38,7 +38,7 @@ fs.rmSync(workDir, { recursive: true, force: true });
 const synthLog = execFileSync(process.execPath, [
   "--import=tsx", "data-prep/synth.ts", "--out", cohortDir,
   "--patients", String(settings.patients), "--size", String(settings.size), "--seed", "7",
-], { encoding: "utf8" });
+], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 console.log(synthLog.trim().split("\\n").slice(-6).join("\\n"));
 console.log(fs.readdirSync(cohortDir));
 """),
@@ -66,14 +66,16 @@ const records = prepared.records;
 ("md", """
 ## One patient over time
 
-The patient with the most studies: frontal and lateral side by side (as stored,
+The patient with the longest history (preferring studies with a lateral view): frontal and lateral side by side (as stored,
 before cropping), with the date, view and the report's impression and findings.
 The plot below shows the generator's ground truth — the latent severity of each
 finding — which the report language and the MS-CXR-T labels were derived from.
 """),
 ("code", """
 const byPatient = medst.patientSequences(records);
-const [subjectId, steps] = [...byPatient].sort((a, b) => b[1].length - a[1].length)[0];
+// The longest history, preferring studies that have a lateral view.
+const score = (steps) => steps.length + steps.filter((r) => r.lateral).length;
+const [subjectId, steps] = [...byPatient].sort((a, b) => score(b[1]) - score(a[1]))[0];
 const store = medst.ImageStore.open(medst.imageStoreDir(preparedDir, settings.storeSize));
 const S = store.size;
 const blank = new Uint8Array(S * S);
