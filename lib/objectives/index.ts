@@ -1,0 +1,28 @@
+/** Training objectives (losses): pure functions of tensors, one concept per file. */
+export {
+  DEFAULT_GLOBAL_TEMPERATURE,
+  globalContrastiveLoss,
+  type GlobalContrastiveOptions,
+  type GlobalContrastiveOutput,
+} from './global_contrastive.ts';
+export {
+  DEFAULT_LOCAL_TEMPERATURE,
+  createLocalWeightingParams,
+  localAlignmentLoss,
+  type LocalAlignmentOptions,
+  type LocalAlignmentOutput,
+  type LocalWeightingParams,
+  type WeightingLayerParams,
+} from './local_alignment.ts';
+export {
+  DEFAULT_TEMPORAL_TEMPERATURE,
+  DEFAULT_VARIANCE_LAMBDA,
+  VARIANCE_EPS,
+  fmcLoss,
+  rmrLoss,
+  temporalLoss,
+  type TemporalLossOutput,
+  type TemporalOptions,
+  type TemporalTerms,
+} from './temporal.ts';
+export { L2_EPS, MASKED_LOGIT, diagonalCrossEntropy, l2Normalize, maskedLogSoftmax, maskedSoftmax } from './ops.ts';
