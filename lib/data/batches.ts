@@ -137,7 +137,7 @@ export class BatchLoader {
       const waiting = this.pending.get(message.id);
       if (!waiting) return;
       this.pending.delete(message.id);
-      if (this.pending.size === 0) worker.unref(); // idle: don't keep the process alive
+      if (this.pending.size === 0 && !this.closing) worker.unref(); // idle: don't keep the process alive
       if (message.error !== undefined) waiting.reject(new Error(`batch worker: ${message.error}`));
       else waiting.resolve(message.batch!);
     });
@@ -240,6 +240,7 @@ export class BatchLoader {
   async close(): Promise<void> {
     this.closing = true;
     if (this.worker) {
+      this.worker.ref(); // an unref'd worker would let the process exit before terminate() settles
       this.worker.postMessage('close');
       await this.worker.terminate();
     }

@@ -1,0 +1,34 @@
+/**
+ * What the trainer needs from a pre-training method: its parameters and, for a
+ * batch, the unweighted loss terms. A method composes encoders (features) with
+ * objectives (pure losses); the weighted total is computed in one place, the
+ * trainer, from the active stage's weights.
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import type { HostBatch, TensorBatch } from '../data/batches.ts';
+import type { ParameterSet } from '../models/params.ts';
+import type { LossName, StageConfig } from '../train/schedule.ts';
+
+/** Inputs of one training step. */
+export interface StepInput {
+  batch: HostBatch;
+  tensors: TensorBatch;
+  stage: StageConfig;
+}
+
+/** Unweighted loss terms of a step; only the stage's active terms need be present. */
+export type LossTerms = Partial<Record<LossName, tf.Scalar>>;
+
+export interface PretrainingMethod {
+  readonly name: string;
+  /** Every variable of the method (encoders, heads, learnable loss layers, BatchNorm statistics). */
+  readonly params: ParameterSet;
+  /**
+   * The loss terms of a training batch. Called inside a gradient tape; must not
+   * dispose its inputs. BatchNorm statistics may be updated here.
+   */
+  lossTerms(input: StepInput): LossTerms;
+  /** JSON-serialisable description stored with checkpoints (architecture, presets). */
+  describe(): unknown;
+  dispose(): void;
+}

@@ -1,0 +1,255 @@
+/**
+ * The staged pre-training loop: for each stage of the schedule, batches of
+ * chunks → the method's loss terms → the stage-weighted total → gradients →
+ * global-norm clipping → AdamW, with a JSONL metrics log, atomic checkpoints
+ * every N steps and at stage ends, exact resume, and a guard that skips steps
+ * with a non-finite loss or gradient and stops after several in a row.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import fs from 'node:fs';
+import path from 'node:path';
+import { BatchLoader, toTensors, type HostBatch } from '../data/batches.ts';
+import type { ManifestRecord } from '../data/manifest.ts';
+import type { WordPieceTokenizer } from '../data/tokenizer/index.ts';
+import type { PretrainingMethod } from '../methods/method.ts';
+import { deriveSeed } from '../util/rng.ts';
+import { latestCheckpoint, loadTrainingCheckpoint, saveTrainingCheckpoint, type TrainingPosition } from './checkpoint.ts';
+import { AdamW, clipByGlobalNorm, type AdamWConfig } from './optim.ts';
+import { activeLosses, describeSchedule, learningRateAt, validateSchedule, type StageConfig } from './schedule.ts';
+
+/** Everything about a run except the method and the data. */
+export interface TrainerConfig {
+  stages: StageConfig[];
+  /** Chunks per batch (the paper: 10). */
+  chunksPerBatch: number;
+  /** C: training crop side. */
+  crop: number;
+  /** L: token length. */
+  maxTokens: number;
+  seed: number;
+  optimizer?: Partial<AdamWConfig>;
+  /** Clip gradients to this global L2 norm. */
+  gradClipNorm: number;
+  /** Save a checkpoint every N optimiser steps (and at each stage end). */
+  checkpointEvery: number;
+  /** Checkpoints kept on disk. */
+  keepCheckpoints?: number;
+  /** Stop after this many non-finite steps in a row. */
+  maxNonFiniteInARow?: number;
+}
+
+/** The data a run trains on. */
+export interface TrainingData {
+  /** Image store made by `prepareDataset`. */
+  storeDir: string;
+  /** Training records (e.g. the train split of the manifest). */
+  records: readonly ManifestRecord[];
+  tokenizer: WordPieceTokenizer;
+}
+
+/** One line of metrics.jsonl. */
+export interface StepRecord {
+  step: number;
+  stage: number;
+  stageName: string;
+  epoch: number;
+  batch: number;
+  learningRate: number;
+  /** The stage-weighted total. */
+  loss: number;
+  /** Unweighted terms. */
+  terms: Record<string, number>;
+  gradNorm: number;
+  /** Image–report pairs in the batch. */
+  rows: number;
+  fullChunks: number;
+  ms: number;
+  pairsPerSecond: number;
+  /** Why the update was skipped (non-finite loss or gradient); absent when applied. */
+  skipped?: string;
+}
+
+/** Hooks for CLIs and notebooks. */
+export interface TrainHooks {
+  onStep?: (record: StepRecord) => void;
+  onStageStart?: (stage: StageConfig, index: number, stepsInStage: number) => void;
+  onCheckpoint?: (dir: string, position: TrainingPosition) => void;
+  /** Stop (without saving) after this many steps of this call: simulates a kill in tests. */
+  stopAfterSteps?: number;
+  log?: (line: string) => void;
+}
+
+/** What a finished (or stopped) run reports. */
+export interface TrainResult {
+  position: TrainingPosition;
+  resumedFrom: string | null;
+  steps: StepRecord[];
+  finished: boolean;
+}
+
+export const METRICS_FILE = 'metrics.jsonl';
+
+/**
+ * Trains `method` on `data` through every stage; resumes from the run folder's
+ * latest checkpoint when there is one.
+ */
+export async function train(method: PretrainingMethod, data: TrainingData, config: TrainerConfig, runDir: string, hooks: TrainHooks = {}): Promise<TrainResult> {
+  validateSchedule(config.stages);
+  const log = hooks.log ?? ((line: string) => console.log(line));
+  fs.mkdirSync(runDir, { recursive: true });
+  const optimizer = new AdamW(config.optimizer);
+  let position: TrainingPosition = { stage: 0, epoch: 0, batch: 0, step: 0 };
+  let nonFiniteInARow = 0;
+  const resumeDir = latestCheckpoint(runDir);
+  if (resumeDir) {
+    const state = await loadTrainingCheckpoint(resumeDir, method.params, optimizer);
+    position = state.position;
+    nonFiniteInARow = state.nonFiniteInARow;
+    log(`resuming from ${resumeDir} at step ${position.step} (stage ${position.stage + 1}, epoch ${position.epoch + 1}, batch ${position.batch + 1})`);
+  } else {
+    log(`schedule:\n${describeSchedule(config.stages)}`);
+  }
+  const metricsFile = path.join(runDir, METRICS_FILE);
+  truncateMetrics(metricsFile, position.step);
+
+  const save = async () => {
+    const dir = await saveTrainingCheckpoint(runDir, method.params, optimizer, { position, nonFiniteInARow, run: config }, method.describe(), config.keepCheckpoints ?? 3);
+    hooks.onCheckpoint?.(dir, position);
+  };
+  const steps: StepRecord[] = [];
+  const maxNonFinite = config.maxNonFiniteInARow ?? 5;
+  try {
+    for (let s = position.stage; s < config.stages.length; s++) {
+      const stage = config.stages[s]!;
+      const loader = new BatchLoader(data.storeDir, data.records, data.tokenizer, {
+        chunkLength: stage.chunkLength,
+        chunksPerBatch: config.chunksPerBatch,
+        crop: config.crop,
+        augment: true,
+        shuffle: true,
+        seed: deriveSeed(config.seed, s),
+        maxTokens: config.maxTokens,
+      });
+      try {
+        const perEpoch = loader.batchesPerEpoch();
+        const stageSteps = perEpoch * stage.epochs;
+        hooks.onStageStart?.(stage, s, stageSteps);
+        for (let e = position.epoch; e < stage.epochs; e++) {
+          for await (const batch of loader.epoch(e, position.batch)) {
+            const stepInStage = e * perEpoch + position.batch;
+            const record = runStep(method, optimizer, batch, stage, {
+              step: position.step,
+              stage: s,
+              epoch: e,
+              batch: position.batch,
+              learningRate: learningRateAt(stage, stepInStage, stageSteps),
+              gradClipNorm: config.gradClipNorm,
+            });
+            nonFiniteInARow = record.skipped ? nonFiniteInARow + 1 : 0;
+            fs.appendFileSync(metricsFile, JSON.stringify(record) + '\n');
+            steps.push(record);
+            hooks.onStep?.(record);
+            if (record.skipped) log(`step ${record.step}: skipped (${record.skipped})`);
+            if (nonFiniteInARow >= maxNonFinite) throw new Error(`training stopped: ${nonFiniteInARow} non-finite steps in a row (last at step ${record.step}, stage "${stage.name}")`);
+            position = { stage: s, epoch: e, batch: position.batch + 1, step: position.step + 1 };
+            if (hooks.stopAfterSteps !== undefined && steps.length >= hooks.stopAfterSteps) return { position, resumedFrom: resumeDir, steps, finished: false };
+            if (position.step % config.checkpointEvery === 0) await save();
+          }
+          position = { ...position, epoch: e + 1, batch: 0 };
+        }
+      } finally {
+        await loader.close();
+      }
+      position = { stage: s + 1, epoch: 0, batch: 0, step: position.step };
+      await save();
+    }
+  } finally {
+    optimizer.dispose();
+  }
+  return { position, resumedFrom: resumeDir, steps, finished: true };
+}
+
+interface StepContext {
+  step: number;
+  stage: number;
+  epoch: number;
+  batch: number;
+  learningRate: number;
+  gradClipNorm: number;
+}
+
+/** One optimisation step; every tensor it makes is disposed before it returns. */
+function runStep(method: PretrainingMethod, optimizer: AdamW, batch: HostBatch, stage: StageConfig, context: StepContext): StepRecord {
+  const started = performance.now();
+  const trainable = method.params.named({ trainableOnly: true });
+  const nameOf = new Map(trainable.map(([name, variable]) => [variable.name, name] as const));
+  const tensors = toTensors(batch);
+  const kept: Record<string, tf.Scalar> = {};
+  const active = activeLosses(stage);
+  let result: { value: tf.Scalar; grads: tf.NamedTensorMap } | null = null;
+  try {
+    result = tf.variableGrads(() => {
+      const terms = method.lossTerms({ batch, tensors, stage });
+      const weighted: tf.Scalar[] = [];
+      for (const name of active) {
+        const term = terms[name];
+        if (!term) continue; // e.g. no full chunk in this batch for a temporal term
+        kept[name] = tf.keep(term);
+        weighted.push(tf.mul(term, stage.losses[name]!));
+      }
+      if (weighted.length === 0) throw new Error(`stage "${stage.name}": the method returned none of the active losses (${active.join(', ')})`);
+      return tf.addN(weighted) as tf.Scalar;
+    }, trainable.map(([, v]) => v));
+    const grads: Record<string, tf.Tensor> = {};
+    for (const [tfName, grad] of Object.entries(result.grads)) grads[nameOf.get(tfName)!] = grad;
+    const loss = result.value.dataSync()[0]!;
+    const termValues = Object.fromEntries(Object.entries(kept).map(([name, t]) => [name, t.dataSync()[0]!]));
+    const { grads: clipped, norm } = clipByGlobalNorm(grads, context.gradClipNorm);
+    let skipped: string | undefined;
+    if (!Number.isFinite(loss)) skipped = `non-finite loss ${loss}`;
+    else if (!Number.isFinite(norm)) skipped = `non-finite gradient norm ${norm}`;
+    if (!skipped) optimizer.apply(trainable, clipped, context.learningRate);
+    tf.dispose(Object.values(clipped));
+    const ms = performance.now() - started;
+    return {
+      ...context,
+      stageName: stage.name,
+      loss,
+      terms: termValues,
+      gradNorm: norm,
+      rows: batch.rows,
+      fullChunks: batch.fullChunks,
+      ms,
+      pairsPerSecond: (batch.rows * 1000) / ms,
+      ...(skipped ? { skipped } : {}),
+    } as StepRecord;
+  } finally {
+    tf.dispose(Object.values(tensors));
+    tf.dispose(Object.values(kept));
+    if (result) {
+      result.value.dispose();
+      tf.dispose(Object.values(result.grads));
+    }
+  }
+}
+
+/** Keeps only the metric lines of steps before `step` (lines after a checkpoint are redone on resume). */
+function truncateMetrics(file: string, step: number): void {
+  if (!fs.existsSync(file)) return;
+  const kept = fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '' && (JSON.parse(line) as StepRecord).step < step);
+  fs.writeFileSync(file, kept.map((l) => l + '\n').join(''));
+}
+
+/** Reads a run's metrics log. */
+export function readMetrics(runDir: string): StepRecord[] {
+  const file = path.join(runDir, METRICS_FILE);
+  if (!fs.existsSync(file)) return [];
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as StepRecord);
+}

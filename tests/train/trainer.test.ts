@@ -1,0 +1,151 @@
+/**
+ * The trainer with a small method on a generated cohort: losses fall, a killed
+ * run resumes with exactly the losses of an uninterrupted one, no tensor leaks,
+ * and non-finite steps are skipped, logged and eventually stop the run.
+ */
+import test from 'ava';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { generateCohort } from '../../data-prep/synth/cohort.ts';
+import { resolveSynthConfig } from '../../data-prep/synth/config.ts';
+import type { ManifestRecord } from '../../lib/data/manifest.ts';
+import { imageStoreDir, prepareDataset } from '../../lib/data/prepare.ts';
+import { createTokenizer } from '../../lib/data/tokenizer/index.ts';
+import type { LossTerms, PretrainingMethod, StepInput } from '../../lib/methods/method.ts';
+import { ParameterSet } from '../../lib/models/params.ts';
+import { fmcLoss, globalContrastiveLoss } from '../../lib/objectives/index.ts';
+import { latestCheckpoint } from '../../lib/train/checkpoint.ts';
+import { readMetrics, train, type TrainerConfig, type TrainingData } from '../../lib/train/trainer.ts';
+import { nativeBackend, tf } from '../helpers/tf.ts';
+
+/** Mean-pooled image patches and mean token embeddings, each projected to d; global + FMC losses. */
+class TinyMethod implements PretrainingMethod {
+  readonly name = 'tiny';
+  readonly params: ParameterSet;
+  poison = false;
+  constructor(seed: number, vocab: number) {
+    this.params = new ParameterSet(seed);
+    this.params.create('image.weight', [64, 16], { kind: 'glorotUniform', fanIn: 64, fanOut: 16 });
+    this.params.create('text.embedding', [vocab, 16], { kind: 'normal', std: 0.1 });
+    this.params.create('text.weight', [16, 16], { kind: 'glorotUniform', fanIn: 16, fanOut: 16 });
+  }
+  lossTerms({ batch, tensors }: StepInput): LossTerms {
+    const image = tf.matMul(tf.reshape(tf.avgPool(tensors.frontal, 4, 4, 'valid'), [batch.rows, 64]), this.params.get('image.weight'));
+    const mask = tf.expandDims(tf.cast(tensors.attentionMask, 'float32'), 2);
+    const tokens = tf.sum(tf.mul(tf.gather(this.params.get('text.embedding'), tensors.inputIds), mask), 1);
+    const text = tf.matMul(tf.div(tokens, tf.sum(mask, 1)), this.params.get('text.weight'));
+    const terms: LossTerms = { global: globalContrastiveLoss(image as tf.Tensor2D, text as tf.Tensor2D, { temperature: 0.5 }).loss };
+    if (batch.fullChunks > 0) {
+      const rows = batch.fullChunks * batch.chunkLength;
+      const norm = (x: tf.Tensor) => tf.div(x, tf.norm(x, 2, -1, true));
+      const u = tf.reshape(norm(tf.slice(image, [0, 0], [rows, 16])), [batch.fullChunks, batch.chunkLength, 16]) as tf.Tensor3D;
+      const v = tf.reshape(norm(tf.slice(text, [0, 0], [rows, 16])), [batch.fullChunks, batch.chunkLength, 16]) as tf.Tensor3D;
+      terms.fmc = fmcLoss(u, v, { temperature: 0.1 });
+    }
+    if (this.poison) terms.global = tf.mul(terms.global!, NaN);
+    return terms;
+  }
+  describe() {
+    return { name: this.name };
+  }
+  dispose() {
+    this.params.dispose();
+  }
+}
+
+let data: TrainingData;
+let workDir = '';
+const config: TrainerConfig = {
+  stages: [
+    { name: 'global', epochs: 2, losses: { global: 1 }, chunkLength: 2, learningRate: 3e-2, warmupFraction: 0.2 },
+    { name: 'global+fmc', epochs: 2, losses: { global: 1, fmc: 1 }, chunkLength: 3, learningRate: 3e-2, warmupFraction: 0.2 },
+  ],
+  chunksPerBatch: 3,
+  crop: 32,
+  maxTokens: 32,
+  seed: 3,
+  gradClipNorm: 1,
+  checkpointEvery: 4,
+};
+
+test.before(async () => {
+  await nativeBackend();
+  workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'medst-trainer-'));
+  await generateCohort(resolveSynthConfig({ out: path.join(workDir, 'cohort'), patients: 10, size: 128, seed: 9, workers: 0 }));
+  const prepared = await prepareDataset({ mimicRoot: path.join(workDir, 'cohort'), outDir: path.join(workDir, 'prepared'), size: 40 });
+  const records: ManifestRecord[] = prepared.records;
+  const tokenizer = await createTokenizer({ kind: 'corpus', corpus: records.map((r) => r.report.text), build: { vocabSize: 300 } });
+  data = { storeDir: imageStoreDir(path.join(workDir, 'prepared'), 40), records, tokenizer };
+});
+
+const quiet = { log: () => {} };
+
+test.serial('a run trains through every stage, logs metrics, and its loss falls', async (t) => {
+  const method = new TinyMethod(1, data.tokenizer.vocabSize);
+  const runDir = path.join(workDir, 'run-full');
+  const before = tf.memory().numTensors;
+  const result = await train(method, data, config, runDir, quiet);
+  t.true(result.finished);
+  t.is(tf.memory().numTensors, before, 'no tensor leaks across the whole run');
+  const metrics = readMetrics(runDir);
+  t.is(metrics.length, result.steps.length);
+  t.deepEqual([...new Set(metrics.map((m) => m.stageName))], ['global', 'global+fmc']);
+  t.true(metrics.filter((m) => m.stage === 1).some((m) => m.terms.fmc !== undefined), 'the second stage adds FMC');
+  t.true(metrics.filter((m) => m.stage === 0).every((m) => m.terms.fmc === undefined), 'the first stage has no FMC');
+  const first = metrics.filter((m) => m.stage === 0).slice(0, 3).reduce((a, m) => a + m.terms.global!, 0);
+  const last = metrics.filter((m) => m.stage === 0).slice(-3).reduce((a, m) => a + m.terms.global!, 0);
+  t.true(last < first, `global loss falls in stage 1 (${first / 3} → ${last / 3})`);
+  t.truthy(latestCheckpoint(runDir));
+  method.dispose();
+});
+
+test.serial('a killed run resumes from its last checkpoint with exactly the same losses', async (t) => {
+  const reference = readMetrics(path.join(workDir, 'run-full'));
+  const runDir = path.join(workDir, 'run-killed');
+  const first = new TinyMethod(1, data.tokenizer.vocabSize);
+  // Killed after 6 steps: the checkpoint of step 4 survives, steps 5–6 are lost.
+  const stopped = await train(first, data, config, runDir, { ...quiet, stopAfterSteps: 6 });
+  t.false(stopped.finished);
+  first.dispose();
+  const second = new TinyMethod(777, data.tokenizer.vocabSize); // different init: everything must come from the checkpoint
+  const resumed = await train(second, data, config, runDir, quiet);
+  t.true(resumed.finished);
+  t.regex(resumed.resumedFrom!, /step-00000004$/);
+  t.is(resumed.steps[0]!.step, 4);
+  const metrics = readMetrics(runDir);
+  t.deepEqual(metrics.map((m) => m.step), reference.map((m) => m.step), 'the log has every step once');
+  t.deepEqual(metrics.map((m) => m.loss), reference.map((m) => m.loss), 'identical losses after resume');
+  t.deepEqual(metrics.map((m) => m.terms), reference.map((m) => m.terms));
+  second.dispose();
+});
+
+test.serial('the same seed gives the same first losses; a different seed does not', async (t) => {
+  const run = async (seed: number, dir: string) => {
+    const method = new TinyMethod(seed, data.tokenizer.vocabSize);
+    const result = await train(method, data, { ...config, seed }, path.join(workDir, dir), { ...quiet, stopAfterSteps: 3 });
+    method.dispose();
+    return result.steps.map((s) => s.loss);
+  };
+  t.deepEqual(await run(5, 'seed-a'), await run(5, 'seed-b'));
+  t.notDeepEqual(await run(5, 'seed-c'), await run(6, 'seed-d'));
+});
+
+test.serial('non-finite steps are skipped and logged, and several in a row stop the run', async (t) => {
+  const method = new TinyMethod(1, data.tokenizer.vocabSize);
+  const runDir = path.join(workDir, 'run-nan');
+  const warmup = await train(method, data, config, runDir, { ...quiet, stopAfterSteps: 2 });
+  const weightsBefore = Array.from(method.params.get('image.weight').dataSync());
+  method.poison = true;
+  const lines: string[] = [];
+  const before = tf.memory().numTensors;
+  await t.throwsAsync(train(method, data, { ...config, maxNonFiniteInARow: 3 }, runDir, { log: (l) => lines.push(l) }), { message: /training stopped: 3 non-finite steps in a row/ });
+  t.is(tf.memory().numTensors, before, 'no leaks when steps are skipped');
+  t.deepEqual(Array.from(method.params.get('image.weight').dataSync()), weightsBefore, 'skipped steps do not touch the weights');
+  const skipped = readMetrics(runDir).filter((m) => m.skipped);
+  t.is(skipped.length, 3);
+  t.regex(skipped[0]!.skipped!, /non-finite loss NaN/);
+  t.is(lines.filter((l) => /skipped/.test(l)).length, 3);
+  t.is(warmup.steps.length, 2);
+  method.dispose();
+});
