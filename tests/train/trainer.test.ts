@@ -43,7 +43,7 @@ class TinyMethod implements PretrainingMethod {
       const v = tf.reshape(norm(tf.slice(text, [0, 0], [rows, 16])), [batch.fullChunks, batch.chunkLength, 16]) as tf.Tensor3D;
       terms.fmc = fmcLoss(u, v, { temperature: 0.1 });
     }
-    if (this.poison) terms.global = tf.mul(terms.global!, NaN);
+    if (this.poison) terms.global = tf.mul(terms.global!, NaN) as tf.Scalar;
     return terms;
   }
   describe() {
