@@ -1,0 +1,99 @@
+/**
+ * Typed configuration of the Vision Transformer with Mixture of View Experts
+ * (Med-ST §1.1). Defaults live only in `resolveViTConfig`; presets are plain
+ * JSON-round-trippable objects.
+ */
+
+/** Architecture of a ViT image encoder. */
+export interface ViTConfig {
+  /** Discriminant for the encoder registry. */
+  kind: 'vit';
+  /** Square input side in pixels (must be a multiple of patchSize). */
+  imageSize: number;
+  /** Square patch side in pixels (patch embedding = conv k = stride = patchSize). */
+  patchSize: number;
+  /** Input channels: 1 for radiographs (pretrained RGB patch weights are summed over RGB on import). */
+  inChannels: number;
+  /** Token width W. */
+  width: number;
+  /** Number of transformer blocks. */
+  depth: number;
+  /** Attention heads (width must be divisible by it). */
+  heads: number;
+  /** MLP hidden width = mlpRatio · width. */
+  mlpRatio: number;
+  /** LayerNorm epsilon (timm ViT: 1e-6). */
+  layerNormEps: number;
+  /** Create the lateral expert (`norm2_l`, `mlp_l`) in every block; false = plain ViT (frontal only). */
+  viewExperts: boolean;
+  /** Std of the truncated-normal init of weights and embeddings (timm: 0.02). */
+  initStd: number;
+}
+
+/** Overrides accepted by `resolveViTConfig`. */
+export type ViTConfigInput = Partial<ViTConfig>;
+
+/** CPU-trainable preset: 128 px, patch 16 (64 patches/view), width 192, 4 blocks, 3 heads. */
+export const VIT_TINY = {
+  kind: 'vit',
+  imageSize: 128,
+  patchSize: 16,
+  inChannels: 1,
+  width: 192,
+  depth: 4,
+  heads: 3,
+  mlpRatio: 4,
+  layerNormEps: 1e-6,
+  viewExperts: true,
+  initStd: 0.02,
+} as const satisfies ViTConfig;
+
+/** ViT-S-like preset at 224 px: width 384, 6 blocks, 6 heads. */
+export const VIT_SMALL = {
+  ...VIT_TINY,
+  imageSize: 224,
+  width: 384,
+  depth: 6,
+  heads: 6,
+} as const satisfies ViTConfig;
+
+/** Paper preset: ViT-B/16 at 224 px (width 768, 12 blocks, 12 heads). */
+export const VIT_PAPER = {
+  ...VIT_TINY,
+  imageSize: 224,
+  width: 768,
+  depth: 12,
+  heads: 12,
+} as const satisfies ViTConfig;
+
+/** The ViT presets by name. */
+export const VIT_PRESETS = { tiny: VIT_TINY, small: VIT_SMALL, paper: VIT_PAPER } as const;
+
+/**
+ * Fills defaults (the `tiny` preset) and validates.
+ * @example resolveViTConfig({ depth: 2 }).width // 192
+ */
+export function resolveViTConfig(input: ViTConfigInput = {}): ViTConfig {
+  const defined = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as ViTConfigInput;
+  const config: ViTConfig = { ...VIT_TINY, ...defined, kind: 'vit' };
+  for (const key of ['imageSize', 'patchSize', 'inChannels', 'width', 'depth', 'heads', 'mlpRatio'] as const) {
+    const v = config[key];
+    if (!(Number.isFinite(v) && v > 0) || (key !== 'mlpRatio' && !Number.isInteger(v))) {
+      throw new Error(`resolveViTConfig: ${key} must be a positive ${key === 'mlpRatio' ? 'number' : 'integer'}, got ${v}`);
+    }
+  }
+  if (config.imageSize % config.patchSize !== 0) {
+    throw new Error(`resolveViTConfig: imageSize ${config.imageSize} is not a multiple of patchSize ${config.patchSize}`);
+  }
+  if (config.width % config.heads !== 0) throw new Error(`resolveViTConfig: width ${config.width} is not divisible by heads ${config.heads}`);
+  if (!Number.isInteger(config.width * config.mlpRatio)) {
+    throw new Error(`resolveViTConfig: width·mlpRatio must be an integer, got ${config.width * config.mlpRatio}`);
+  }
+  if (!(config.layerNormEps > 0) || !(config.initStd > 0)) throw new Error('resolveViTConfig: layerNormEps and initStd must be positive');
+  return config;
+}
+
+/** Patches per view: (imageSize / patchSize)². */
+export function vitPatchesPerView(config: ViTConfig): number {
+  return (config.imageSize / config.patchSize) ** 2;
+}

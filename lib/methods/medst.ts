@@ -1,0 +1,184 @@
+/**
+ * Med-ST (methods §1): a ViT with a Mixture of View Experts and a BERT encoder,
+ * global and local projection heads, and the objectives of §1.3–1.5. This file
+ * only composes: encoders give features, objectives give losses, and the
+ * trainer weights the terms by the active stage.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { resolveBertConfig, type BertConfigInput } from '../configs/bert.ts';
+import { HEAD_PAPER, HEAD_TINY, type ProjectionHeadConfig } from '../configs/heads.ts';
+import { VIT_PRESETS, resolveViTConfig, type ViTConfigInput } from '../configs/vit.ts';
+import type { HostBatch, TensorBatch } from '../data/batches.ts';
+import { BertEncoder } from '../models/bert.ts';
+import { GlobalProjectionHead, LocalProjectionHead } from '../models/heads.ts';
+import { ParameterSet } from '../models/params.ts';
+import { VisionTransformer } from '../models/vit.ts';
+import { globalContrastiveLoss } from '../objectives/global_contrastive.ts';
+import { createLocalWeightingParams, localAlignmentLoss, type LocalWeightingParams } from '../objectives/local_alignment.ts';
+import { temporalLoss } from '../objectives/temporal.ts';
+import type { LossTerms, PretrainingMethod, StepInput } from './method.ts';
+
+/** Everything that defines a Med-ST model. */
+export interface MedSTConfig {
+  vision: ViTConfigInput;
+  text: BertConfigInput;
+  /** Projection heads (the encoder width is filled in per side). */
+  head: Omit<ProjectionHeadConfig, 'inputWidth'>;
+  /** Feed the lateral view through the view experts (false: frontal only — the "no MoVE" ablation). */
+  useLateral: boolean;
+  temperatures: { global: number; local: number; temporal: number };
+  /** λ of the log-variance term of RMR. */
+  varianceLambda: number;
+  /** Seed of the initial weights. */
+  seed: number;
+}
+
+const COMMON = {
+  useLateral: true,
+  temperatures: { global: 0.07, local: 0.1, temporal: 0.1 },
+  varianceLambda: 0.001,
+  seed: 0,
+} as const;
+
+/** Named Med-ST presets: `tiny` trains on a CPU, `paper` is ViT-B/16 + 6-layer Bio_ClinicalBERT. */
+export const MEDST_PRESETS = {
+  tiny: { ...COMMON, vision: VIT_PRESETS.tiny, text: { width: 128, layers: 2, heads: 2, intermediateSize: 512, maxPositions: 128 }, head: HEAD_TINY },
+  small: { ...COMMON, vision: VIT_PRESETS.small, text: { width: 256, layers: 4, heads: 4, intermediateSize: 1024, maxPositions: 128 }, head: HEAD_TINY },
+  paper: { ...COMMON, vision: VIT_PRESETS.paper, text: { width: 768, layers: 6, heads: 12, intermediateSize: 3072 }, head: HEAD_PAPER },
+} as const satisfies Record<string, MedSTConfig>;
+
+export type MedSTPreset = keyof typeof MEDST_PRESETS;
+
+/** Embeddings of one batch (all L2-normalised, d wide). */
+export interface MedSTEmbeddings {
+  /** [B, d] */
+  imageGlobal: tf.Tensor2D;
+  /** [B, P, d] patch embeddings (frontal, then lateral when used). */
+  imageLocal: tf.Tensor3D;
+  /** [B, P] 1 for real patches, 0 for absent lateral ones. */
+  patchMask: tf.Tensor2D;
+  /** [B, d] */
+  textGlobal: tf.Tensor2D;
+  /** [B, Nw, d] word embeddings. */
+  textLocal: tf.Tensor3D;
+  /** [B, Nw] 1 for real words. */
+  wordMask: tf.Tensor2D;
+}
+
+export class MedST implements PretrainingMethod {
+  readonly name = 'medst';
+  readonly config: MedSTConfig;
+  readonly params: ParameterSet;
+  readonly image: VisionTransformer;
+  readonly text: BertEncoder;
+  readonly imageGlobalHead: GlobalProjectionHead;
+  readonly imageLocalHead: LocalProjectionHead;
+  readonly textGlobalHead: GlobalProjectionHead;
+  readonly textLocalHead: LocalProjectionHead;
+  readonly localWeighting: LocalWeightingParams;
+
+  /** @param config a full config (e.g. a preset with overrides); `text.vocabSize` must match the tokenizer. */
+  constructor(config: MedSTConfig) {
+    this.config = config;
+    this.params = new ParameterSet(config.seed);
+    this.image = new VisionTransformer(this.params.child('image'), config.vision);
+    this.text = new BertEncoder(this.params.child('text'), config.text);
+    const imageWidth = this.image.config.width;
+    const textWidth = this.text.config.width;
+    this.imageGlobalHead = new GlobalProjectionHead(this.params.child('image_global_head'), { ...config.head, inputWidth: imageWidth });
+    this.imageLocalHead = new LocalProjectionHead(this.params.child('image_local_head'), { ...config.head, inputWidth: imageWidth });
+    this.textGlobalHead = new GlobalProjectionHead(this.params.child('text_global_head'), { ...config.head, inputWidth: textWidth });
+    this.textLocalHead = new LocalProjectionHead(this.params.child('text_local_head'), { ...config.head, inputWidth: textWidth });
+    this.localWeighting = createLocalWeightingParams(this.params.child('local_weighting'), config.head.outputWidth);
+  }
+
+  /** Image side only (downstream use: single frontal view unless a lateral is given). */
+  encodeImages(tensors: Pick<TensorBatch, 'frontal'> & Partial<Pick<TensorBatch, 'lateral' | 'lateralPresent'>>, training: boolean): Pick<MedSTEmbeddings, 'imageGlobal' | 'imageLocal' | 'patchMask'> {
+    return tf.tidy(() => {
+      const useLateral = this.config.useLateral && tensors.lateral !== undefined;
+      const features = this.image.forward(useLateral ? { frontal: tensors.frontal, lateral: tensors.lateral, lateralPresent: tensors.lateralPresent } : { frontal: tensors.frontal });
+      return {
+        imageGlobal: this.imageGlobalHead.forward(features.global, { training }),
+        imageLocal: this.imageLocalHead.forward(features.local, { training, mask: features.localMask }),
+        patchMask: features.localMask,
+      };
+    });
+  }
+
+  /** Text side only. */
+  encodeText(batch: Pick<HostBatch, 'inputIds' | 'attentionMask' | 'wordIds' | 'rows' | 'maxTokens'>, training: boolean): Pick<MedSTEmbeddings, 'textGlobal' | 'textLocal' | 'wordMask'> {
+    return tf.tidy(() => {
+      const features = this.text.forward({
+        inputIds: batch.inputIds,
+        attentionMask: batch.attentionMask,
+        wordIds: batch.wordIds,
+        batchSize: batch.rows,
+        seqLength: batch.maxTokens,
+      });
+      return {
+        textGlobal: this.textGlobalHead.forward(features.global, { training }),
+        textLocal: this.textLocalHead.forward(features.local, { training, mask: features.localMask }),
+        wordMask: features.localMask,
+      };
+    });
+  }
+
+  /** Both sides of a batch. */
+  encode(batch: HostBatch, tensors: TensorBatch, training: boolean): MedSTEmbeddings {
+    return { ...this.encodeImages(tensors, training), ...this.encodeText(batch, training) };
+  }
+
+  lossTerms({ batch, tensors, stage }: StepInput): LossTerms {
+    const e = this.encode(batch, tensors, true);
+    const terms: LossTerms = {};
+    const { temperatures } = this.config;
+    if (stage.losses.global) terms.global = globalContrastiveLoss(e.imageGlobal, e.textGlobal, { temperature: temperatures.global }).loss;
+    if (stage.losses.local) {
+      terms.local = localAlignmentLoss(e.textLocal, e.imageLocal, this.localWeighting, {
+        temperature: temperatures.local,
+        wordMask: e.wordMask,
+        patchMask: e.patchMask,
+      }).loss;
+    }
+    const wantFmc = (stage.losses.fmc ?? 0) > 0;
+    const wantRmr = (stage.losses.rmr ?? 0) > 0;
+    if ((wantFmc || wantRmr) && batch.fullChunks > 0) {
+      // Full chunks occupy the first S·T rows, T consecutive steps each.
+      const s = batch.fullChunks;
+      const t = batch.chunkLength;
+      const d = e.imageGlobal.shape[1];
+      const u = tf.reshape(tf.slice(e.imageGlobal, [0, 0], [s * t, d]), [s, t, d]) as tf.Tensor3D; // [S, T, d]
+      const v = tf.reshape(tf.slice(e.textGlobal, [0, 0], [s * t, d]), [s, t, d]) as tf.Tensor3D; // [S, T, d]
+      const out = temporalLoss(u, v, { temperature: temperatures.temporal, varianceLambda: this.config.varianceLambda }, { fmc: wantFmc, rmr: wantRmr });
+      if (wantFmc) terms.fmc = tf.add(out.fmcUToV!, out.fmcVToU!) as tf.Scalar;
+      if (wantRmr) terms.rmr = tf.add(out.rmrUToV!, out.rmrVToU!) as tf.Scalar;
+    }
+    return terms;
+  }
+
+  describe(): unknown {
+    return { method: this.name, ...this.config, vision: this.image.config, text: this.text.config };
+  }
+
+  dispose(): void {
+    this.params.dispose();
+  }
+}
+
+/** A Med-ST config from a preset name plus overrides (the text vocabulary size from the tokenizer). */
+export function medstConfig(preset: MedSTPreset, overrides: Partial<MedSTConfig> & { vocabSize: number }): MedSTConfig {
+  const base = MEDST_PRESETS[preset];
+  const { vocabSize, ...rest } = overrides;
+  const config: MedSTConfig = {
+    ...base,
+    ...rest,
+    vision: { ...base.vision, ...rest.vision },
+    text: { ...base.text, ...rest.text, vocabSize },
+    head: { ...base.head, ...rest.head },
+    temperatures: { ...base.temperatures, ...rest.temperatures },
+  };
+  // Validate early, with the presets' own resolvers.
+  resolveViTConfig(config.vision);
+  resolveBertConfig(config.text);
+  return config;
+}

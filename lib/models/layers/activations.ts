@@ -1,0 +1,32 @@
+/** Activations shared by the encoders. */
+import * as tf from '@tensorflow/tfjs-core';
+import { scalar } from './constants.ts';
+
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+
+/**
+ * Exact (erf) GELU, as PyTorch `nn.GELU()` and BERT: x·Φ(x) with
+ * Φ(x) = 0.5·(1 + erf(x/√2)) (not the tanh approximation). The gradient is
+ * written out, Φ(x) + x·φ(x) with φ the standard normal density, which is
+ * cheaper than differentiating through erf.
+ * @param x any shape
+ * @returns same shape as x
+ */
+export function gelu(x: tf.Tensor): tf.Tensor {
+  return tf.tidy('gelu', () => geluWithGrad(x));
+}
+
+const geluWithGrad = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+  const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
+  const half = scalar(0.5);
+  const cdf = tf.add(tf.mul(tf.erf(tf.mul(x, scalar(Math.SQRT1_2))), half), half); // Φ(x)
+  save([x, cdf]);
+  return {
+    value: tf.mul(x, cdf),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [input, phi] = saved as [tf.Tensor, tf.Tensor];
+      const density = tf.mul(tf.exp(tf.mul(tf.square(input), scalar(-0.5))), scalar(INV_SQRT_2PI)); // φ(x)
+      return [tf.mul(dy, tf.add(phi, tf.mul(input, density)))];
+    },
+  };
+}) as (x: tf.Tensor) => tf.Tensor;

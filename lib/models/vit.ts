@@ -1,0 +1,149 @@
+/**
+ * Vision Transformer with Mixture of View Experts (Med-ST §1.1): images →
+ * `{global [B, W], local [B, P, W], localMask [B, P]}`.
+ *
+ * Input is NHWC with `inChannels` (1 for radiographs). Both views share the
+ * patch embedding (conv k = stride = patch, run once on the two views stacked
+ * along the batch). Frontal tokens get `[CLS]` + position embeddings; lateral
+ * patch tokens get the same patch position embeddings and no CLS. Blocks are
+ * `ViewExpertBlock`s; an absent lateral view (`lateralPresent[b] = 0`) has its
+ * keys masked out of attention and its tokens marked 0 in `localMask`.
+ * Single-view input runs the frontal path only, which is exactly timm's
+ * `VisionTransformer.forward_features` (global_pool 'token').
+ *
+ * Parameter names follow timm (`cls_token` [1,1,W], `pos_embed` [1,1+n,W],
+ * `patch_embed.proj.weight` stored HWIO [p,p,C,W], `blocks.N.attn.qkv.weight`
+ * [W,3W], …, `norm.weight`) plus the lateral expert `blocks.N.norm2_l`,
+ * `blocks.N.mlp_l.fc{1,2}`. Importing 3-channel (RGB) pretrained weights into
+ * a 1-channel model sums the patch-embedding filter over RGB
+ * (see weights/convert_timm_vit.ts): a gray image replicated to RGB then gives
+ * the same tokens. No dropout / drop-path: `training` changes nothing here.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { resolveViTConfig, vitPatchesPerView, type ViTConfig, type ViTConfigInput } from '../configs/vit.ts';
+import type { ParameterSet } from './params.ts';
+import { keyBiasFromMask } from './layers/attention.ts';
+import { createLayerNorm, layerNorm, type LayerNormParams } from './layers/layer_norm.ts';
+import type { EncoderOutput } from './types.ts';
+import { ViewExpertBlock } from './view_experts.ts';
+
+/** Images for one forward pass. */
+export interface ViTInput {
+  /** [B, S, S, C] frontal view. */
+  frontal: tf.Tensor4D;
+  /** [B, S, S, C] lateral view (any values where absent), or omitted for single-view input. */
+  lateral?: tf.Tensor4D;
+  /** [B] 1 where the lateral view exists, 0 where absent; default all 1. Only with `lateral`. */
+  lateralPresent?: tf.Tensor1D | ArrayLike<number>;
+}
+
+/** ViT-MoVE image encoder; owns its parameters inside a `ParameterSet` view. */
+export class VisionTransformer {
+  readonly kind = 'vit';
+  readonly config: ViTConfig;
+  readonly params: ParameterSet;
+  /** Patches per view n. */
+  readonly numPatches: number;
+  readonly patchWeight: tf.Variable;
+  readonly patchBias: tf.Variable;
+  readonly clsToken: tf.Variable;
+  readonly posEmbed: tf.Variable;
+  readonly blocks: ViewExpertBlock[];
+  readonly norm: LayerNormParams;
+
+  /**
+   * @param params where the weights live (e.g. `root.child('image')`)
+   * @param config overrides of `resolveViTConfig`
+   */
+  constructor(params: ParameterSet, config: ViTConfigInput = {}) {
+    this.config = resolveViTConfig(config);
+    this.params = params;
+    const c = this.config;
+    this.numPatches = vitPatchesPerView(c);
+    const fanIn = c.patchSize * c.patchSize * c.inChannels;
+    this.patchWeight = params.create('patch_embed.proj.weight', [c.patchSize, c.patchSize, c.inChannels, c.width], { kind: 'uniform', bound: 1 / Math.sqrt(fanIn) });
+    this.patchBias = params.create('patch_embed.proj.bias', [c.width], { kind: 'zeros' });
+    this.clsToken = params.create('cls_token', [1, 1, c.width], { kind: 'truncatedNormal', std: 1e-6 });
+    this.posEmbed = params.create('pos_embed', [1, 1 + this.numPatches, c.width], { kind: 'truncatedNormal', std: c.initStd });
+    const mlpHidden = Math.round(c.width * c.mlpRatio);
+    this.blocks = Array.from(
+      { length: c.depth },
+      (_, i) =>
+        new ViewExpertBlock(params.child(`blocks.${i}`), {
+          width: c.width,
+          heads: c.heads,
+          mlpHidden,
+          layerNormEps: c.layerNormEps,
+          initStd: c.initStd,
+          viewExperts: c.viewExperts,
+        }),
+    );
+    this.norm = createLayerNorm(params, 'norm', c.width, c.layerNormEps);
+  }
+
+  /**
+   * Patch embedding of a stack of images.
+   * @param images [B, S, S, C]
+   * @returns [B, n, W] patch tokens (no position embedding)
+   */
+  embedPatches(images: tf.Tensor4D): tf.Tensor3D {
+    const c = this.config;
+    if (images.rank !== 4 || images.shape[1] !== c.imageSize || images.shape[2] !== c.imageSize || images.shape[3] !== c.inChannels) {
+      throw new Error(`VisionTransformer: expected images [B, ${c.imageSize}, ${c.imageSize}, ${c.inChannels}], got [${images.shape}]`);
+    }
+    return tf.tidy('embedPatches', () => {
+      const grid = tf.conv2d(images, this.patchWeight as tf.Tensor4D, c.patchSize, 'valid'); // [B, g, g, W]
+      return tf.reshape(tf.add(grid, this.patchBias), [images.shape[0], this.numPatches, c.width]) as tf.Tensor3D; // [B, n, W]
+    });
+  }
+
+  /**
+   * Encodes one or two views.
+   * @param input frontal [B, S, S, C], optional lateral [B, S, S, C] and lateralPresent [B]
+   * @returns global [B, W]; local [B, P, W] with P = n (frontal only) or 2n (frontal then lateral); localMask [B, P]
+   */
+  forward(input: ViTInput): EncoderOutput {
+    const { frontal, lateral } = input;
+    const b = frontal.shape[0];
+    if (lateral && !tf.util.arraysEqual(lateral.shape, frontal.shape)) {
+      throw new Error(`VisionTransformer: lateral [${lateral.shape}] must match frontal [${frontal.shape}]`);
+    }
+    if (input.lateralPresent !== undefined && !lateral) throw new Error('VisionTransformer: lateralPresent given without a lateral view');
+    const presentLength = input.lateralPresent instanceof tf.Tensor ? input.lateralPresent.shape.join(',') : input.lateralPresent?.length;
+    if (input.lateralPresent !== undefined && String(presentLength) !== String(b)) {
+      throw new Error(`VisionTransformer: lateralPresent must be [${b}], got [${presentLength}]`);
+    }
+    const { width } = this.config;
+    const n = this.numPatches;
+    return tf.tidy('vitForward', () => {
+      const patches = this.embedPatches(lateral ? (tf.concat([frontal, lateral], 0) as tf.Tensor4D) : frontal); // [B or 2B, n, W]
+      const patchPos = tf.slice(this.posEmbed, [0, 1, 0], [1, n, width]); // [1, n, W]
+      const clsPos = tf.add(tf.slice(this.posEmbed, [0, 0, 0], [1, 1, width]), this.clsToken); // [1, 1, W]
+      const framePatches = lateral ? tf.slice(patches, [0, 0, 0], [b, n, width]) : patches; // [B, n, W]
+      let tokens = {
+        frontal: tf.concat([tf.tile(clsPos, [b, 1, 1]), tf.add(framePatches, patchPos)], 1) as tf.Tensor3D, // [B, 1+n, W]
+        lateral: lateral ? (tf.add(tf.slice(patches, [b, 0, 0], [b, n, width]), patchPos) as tf.Tensor3D) : null, // [B, n, W]
+      };
+      let present: tf.Tensor | null = null;
+      let keyBias: tf.Tensor4D | null = null;
+      if (lateral) {
+        present = input.lateralPresent instanceof tf.Tensor ? tf.cast(input.lateralPresent, 'float32') : tf.tensor1d(Array.from(input.lateralPresent ?? new Array<number>(b).fill(1)), 'float32');
+        const lateralMask = tf.tile(tf.reshape(present, [b, 1]), [1, n]); // [B, n]
+        keyBias = keyBiasFromMask(tf.concat([tf.ones([b, 1 + n]), lateralMask], 1)); // [B, 1, 1, 1+2n]
+      }
+      for (const block of this.blocks) tokens = block.forward(tokens, keyBias);
+      const all = tokens.lateral ? tf.concat([tokens.frontal, tokens.lateral], 1) : tokens.frontal; // [B, 1+P, W]
+      const normed = layerNorm(all, this.norm);
+      const p = all.shape[1] - 1;
+      const global = tf.reshape(tf.slice(normed, [0, 0, 0], [b, 1, width]), [b, width]) as tf.Tensor2D; // [B, W]
+      const local = tf.slice(normed, [0, 1, 0], [b, p, width]) as tf.Tensor3D; // [B, P, W]
+      const localMask = (present ? tf.concat([tf.ones([b, n]), tf.tile(tf.reshape(present, [b, 1]), [1, n])], 1) : tf.ones([b, n])) as tf.Tensor2D; // [B, P]
+      return { global, local, localMask };
+    });
+  }
+
+  /** Disposes this encoder's parameters. */
+  dispose(): void {
+    this.params.dispose();
+  }
+}

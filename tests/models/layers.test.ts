@@ -1,0 +1,65 @@
+import test from 'ava';
+import { nativeBackend, tf } from '../helpers/tf.ts';
+import { ParameterSet } from '../../lib/models/params.ts';
+import { gelu } from '../../lib/models/layers/activations.ts';
+import { createLayerNorm, layerNorm } from '../../lib/models/layers/layer_norm.ts';
+import { createAttention, keyBiasFromMask, selfAttention } from '../../lib/models/layers/attention.ts';
+import { maxRelativeError } from './encoder_fixtures.ts';
+
+test.before(async () => {
+  await nativeBackend();
+});
+
+test('gelu: exact-erf values and the written-out gradient match autodiff of the formula', (t) => {
+  tf.tidy(() => {
+    const x = tf.tensor1d([-3, -1, -0.5, 0, 0.5, 1, 3]);
+    // PyTorch nn.GELU() values.
+    t.true(maxRelativeError(gelu(x).dataSync(), [-0.00404969, -0.15865526, -0.15426877, 0, 0.34573123, 0.84134474, 2.99595031]) < 1e-6);
+    const reference = (v: tf.Tensor) => tf.mul(tf.mul(v, 0.5), tf.add(tf.erf(tf.mul(v, Math.SQRT1_2)), 1));
+    const w = tf.randomNormal([7], 0, 1, 'float32', 3);
+    const ours = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(gelu(v), w)))(x);
+    const theirs = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(reference(v), w)))(x);
+    t.true(maxRelativeError(ours.dataSync(), theirs.dataSync()) < 1e-5);
+  });
+});
+
+test('layerNorm: values and gradients (input, weight, bias) match autodiff of tf.moments', (t) => {
+  const params = new ParameterSet(1);
+  const ln = createLayerNorm(params, 'ln', 6, 1e-6);
+  ln.weight.assign(tf.randomNormal([6], 1, 0.3, 'float32', 1));
+  ln.bias.assign(tf.randomNormal([6], 0, 0.3, 'float32', 2));
+  tf.tidy(() => {
+    const x = tf.randomNormal([2, 3, 6], 0, 2, 'float32', 4);
+    const w = tf.randomNormal([2, 3, 6], 0, 1, 'float32', 5);
+    const reference = (v: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+      const { mean, variance } = tf.moments(v, -1, true);
+      return tf.add(tf.mul(tf.div(tf.sub(v, mean), tf.sqrt(tf.add(variance, 1e-6))), g), b);
+    };
+    t.true(maxRelativeError(layerNorm(x, ln).dataSync(), reference(x, ln.weight, ln.bias).dataSync()) < 1e-5);
+    const ours = tf.variableGrads(() => tf.sum(tf.mul(layerNorm(x, ln), w)) as tf.Scalar, [ln.weight, ln.bias]);
+    const theirs = tf.variableGrads(() => tf.sum(tf.mul(reference(x, ln.weight, ln.bias), w)) as tf.Scalar, [ln.weight, ln.bias]);
+    for (const name of Object.keys(theirs.grads)) t.true(maxRelativeError(ours.grads[name]!.dataSync(), theirs.grads[name]!.dataSync()) < 1e-5, name);
+    const dx = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(layerNorm(v, ln), w)))(x);
+    const dxRef = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(reference(v, ln.weight, ln.bias), w)))(x);
+    t.true(maxRelativeError(dx.dataSync(), dxRef.dataSync()) < 1e-4);
+  });
+  t.throws(() => layerNorm(tf.zeros([2, 5]), ln), { message: /\[2,5\]/ });
+  params.dispose();
+});
+
+test('selfAttention: masked keys get no weight; bad shapes throw', (t) => {
+  const params = new ParameterSet(2);
+  const attn = createAttention(params, 'attn', 8, 2, 0.5);
+  tf.tidy(() => {
+    const x = tf.randomNormal([1, 4, 8], 0, 1, 'float32', 7) as tf.Tensor3D;
+    const masked = selfAttention(x, attn, keyBiasFromMask(tf.tensor2d([[1, 1, 0, 0]])));
+    // Changing masked tokens' values does not change the outputs of the unmasked tokens.
+    const changed = tf.concat([tf.slice(x, [0, 0, 0], [1, 2, 8]), tf.fill([1, 2, 8], 5)], 1) as tf.Tensor3D;
+    const masked2 = selfAttention(changed, attn, keyBiasFromMask(tf.tensor2d([[1, 1, 0, 0]])));
+    t.true(maxRelativeError(tf.slice(masked, [0, 0, 0], [1, 2, 8]).dataSync(), tf.slice(masked2, [0, 0, 0], [1, 2, 8]).dataSync()) < 1e-6);
+    t.throws(() => selfAttention(tf.zeros([4, 8]) as unknown as tf.Tensor3D, attn), { message: /\[4,8\]/ });
+    t.throws(() => selfAttention(x, attn, keyBiasFromMask(tf.ones([1, 3]))), { message: /key bias/ });
+  });
+  t.throws(() => createAttention(params, 'bad', 10, 3, 0.02), { message: /not divisible/ });
+  params.dispose();
+});
