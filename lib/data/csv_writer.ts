@@ -2,8 +2,7 @@
  * CSV writing with correct quoting, atomically (temp file + rename), so a
  * crashed run never leaves a half-written table for the readers in csv.ts.
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { writeFileAtomicSync } from '../util/atomic_file.ts';
 
 /** A value a CSV cell can hold; null/undefined are written as an empty field. */
 export type CsvCell = string | number | boolean | null | undefined;
@@ -37,8 +36,7 @@ export function formatCsv(columns: readonly string[], rows: Iterable<readonly Cs
 }
 
 /**
- * Write a CSV file atomically: the text goes to `<path>.tmp-<pid>` and is then
- * renamed over `path`, so readers never see a half-written file. Parent folders are created.
+ * Write a CSV file atomically (a temporary sibling renamed over `path`), so readers never see a half-written file. Parent folders are created.
  *
  * @param path Destination file.
  * @param columns Header names.
@@ -50,14 +48,5 @@ export function writeCsvAtomic(
   rows: Iterable<readonly CsvCell[] | Record<string, CsvCell>>,
   delimiter = ',',
 ): void {
-  const text = formatCsv(columns, rows, delimiter);
-  mkdirSync(dirname(path), { recursive: true });
-  const temporaryPath = `${path}.tmp-${process.pid}`;
-  try {
-    writeFileSync(temporaryPath, text, 'utf8');
-    renameSync(temporaryPath, path);
-  } catch (error) {
-    rmSync(temporaryPath, { force: true });
-    throw error;
-  }
+  writeFileAtomicSync(path, formatCsv(columns, rows, delimiter));
 }

@@ -70,7 +70,7 @@ export { IMAGE_STORE_FILES, ImageStoreWriter, ImageStore } from './image_store.t
 export type { ImageStoreWriterOptions, ImageStoreReadOptions } from './image_store.ts';
 export { unitScaleTable, centreCropOffset, randomCropOffset, cropToUnit, cropBatch, randomCropBatch, centreCropBatch } from './augment.ts';
 export type { CropOffset } from './augment.ts';
-export { MANIFEST_RECORDS_FILE, MANIFEST_INFO_FILE, writeFileAtomic, writeManifest, readManifest, recordsOfSplit } from './manifest.ts';
+export { MANIFEST_RECORDS_FILE, MANIFEST_INFO_FILE, writeManifest, readManifest, recordsOfSplit } from './manifest.ts';
 export type { ManifestRecord, ManifestLateral, ManifestReport, ManifestInfo } from './manifest.ts';
 export { buildMimicManifest, MIMIC_METADATA_FILE, MIMIC_SPLIT_FILE, MIMIC_CHEXPERT_FILE, MIMIC_NEGBIO_FILE } from './mimic_manifest.ts';
 export type { BuildMimicManifestOptions } from './mimic_manifest.ts';

@@ -8,6 +8,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomicSync } from '../util/atomic_file.ts';
 import { DataError } from './errors.ts';
 import type { ChexpertLabelValues } from './labels.ts';
 import type { MimicSplit } from './mimic.ts';
@@ -75,18 +76,10 @@ export interface ManifestInfo {
 export const MANIFEST_RECORDS_FILE = 'manifest.jsonl';
 export const MANIFEST_INFO_FILE = 'manifest.json';
 
-/** Writes `text` to `file` through a temporary file and a rename, so readers never see half a file. */
-export function writeFileAtomic(file: string, text: string | Uint8Array): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, file);
-}
-
 /** Writes the records (JSONL) and then the info file, each atomically. */
 export function writeManifest(dir: string, records: readonly ManifestRecord[], info: ManifestInfo): void {
-  writeFileAtomic(path.join(dir, MANIFEST_RECORDS_FILE), records.map((r) => JSON.stringify(r)).join('\n') + (records.length ? '\n' : ''));
-  writeFileAtomic(path.join(dir, MANIFEST_INFO_FILE), JSON.stringify(info, null, 2) + '\n');
+  writeFileAtomicSync(path.join(dir, MANIFEST_RECORDS_FILE), records.map((r) => JSON.stringify(r)).join('\n') + (records.length ? '\n' : ''));
+  writeFileAtomicSync(path.join(dir, MANIFEST_INFO_FILE), JSON.stringify(info, null, 2) + '\n');
 }
 
 const REQUIRED_FIELDS: Array<keyof ManifestRecord> = ['id', 'subjectId', 'studyId', 'timestamp', 'imagePath', 'report', 'split'];

@@ -19,6 +19,15 @@
  * non-integer factors in float32, and rounds its 2× fast path half up).
  * Upscaling (an image smaller than S, rare for radiographs) uses the same box
  * coverage, where OpenCV would switch to bilinear.
+ *
+ * JPEG shrink-on-load (libjpeg DCT scaling, which would skip most of the
+ * decode) is not used: sharp only applies it inside `resize()`, never with a
+ * zero residual — it halves the load shrink whenever `trunc(shrink)` equals it
+ * (sharp 0.34 `pipeline.cc`, "known libjpeg rounding errors"), and any
+ * residual is a libvips kernel reduce (≥ 2× by default, `gap`), which is not
+ * area averaging (max 27–40 grey levels from INTER_AREA on noise for every
+ * kernel). Keeping full decode + exact area keeps the output identical to
+ * OpenCV; see bench/decode_resize.ts for the measured cost.
  */
 import { DataError } from './errors.ts';
 import type { GrayImage8 } from './gray_image.ts';
@@ -78,34 +87,33 @@ export function areaResize(image: GrayImage8, width: number, height: number): Gr
   if (width === image.width && height === image.height) return { width, height, data: image.data.slice() };
   if (width > image.width || height > image.height) return areaResizeGeneral(image, width, height);
   const inWidth = image.width;
-  const inHeight = image.height;
   const source = image.data;
-  const rows = coverageTable(inHeight, height);
-  const columns = downscaleSplits(inWidth, width);
-  const { first: colFirst, weightFirst: colA, weightSecond: colB } = columns;
+  const columns = downscaleSpans(inWidth, width);
+  const rows = downscaleSpans(image.height, height);
 
-  // Weights are integer overlaps (module comment), so every sum is an exact integer:
-  // the row accumulator holds ≤ 255·H (Int32), the column sums ≤ 255·W·H (double).
-  const denominator = inWidth * inHeight;
+  // Horizontal first, one input row at a time (read once, contiguously) into `rowSums` [W']
+  // (≤ 255·W, exact in Int32); each output row then accumulates its input rows' sums, weighted,
+  // in `sums` [W'] (≤ 255·W·H, exact in float64) and is rounded once. A row shared by two
+  // output rows is summed once (`cachedRow`).
+  const denominator = inWidth * image.height;
   const half = denominator / 2;
   const output = new Uint8Array(width * height);
-  const rowSum = new Int32Array(inWidth);
-  const sums = new Float64Array(width + 1); // +1: the unused "second" slot of the last column
+  const rowSums = new Int32Array(width);
+  const sums = new Float64Array(width);
+  let cachedRow = -1;
   for (let y = 0; y < height; y++) {
-    // Vertical: the input rows this output row covers, weighted, into one cache-resident row.
-    rowSum.fill(0);
-    const end = rows.start[y]! + rows.count[y]!;
-    for (let t = rows.start[y]!; t < end; t++) {
-      const from = rows.index[t]! * inWidth;
-      addWeightedRow(rowSum, source.subarray(from, from + inWidth), rows.weight[t]!);
-    }
-    // Horizontal: each input column adds to at most two output columns.
     sums.fill(0);
-    for (let i = 0; i < inWidth; i++) {
-      const v = rowSum[i]!;
-      const j = colFirst[i]!;
-      sums[j] += colA[i]! * v;
-      sums[j + 1] += colB[i]! * v;
+    const start = rows.fullStart[y]!;
+    const end = rows.fullEnd[y]!;
+    // r = start − 1 and r = end are the partial rows (skipped when their weight is 0).
+    for (let r = start - 1; r <= end; r++) {
+      const weight = r < start ? rows.leftWeight[y]! : r === end ? rows.rightWeight[y]! : rows.unit;
+      if (weight === 0) continue;
+      if (r !== cachedRow) {
+        sumRow(source, r * inWidth, columns, rowSums);
+        cachedRow = r;
+      }
+      addWeighted(sums, rowSums, weight);
     }
     const to = y * width;
     for (let x = 0; x < width; x++) output[to + x] = roundRatio(sums[x]!, denominator, half);
@@ -113,9 +121,27 @@ export function areaResize(image: GrayImage8, width: number, height: number): Gr
   return { width, height, data: output };
 }
 
-/** `sum[x] += weight · row[x]`; a small monomorphic loop V8 compiles tightly. */
-function addWeightedRow(sum: Int32Array, row: Uint8Array, weight: number): void {
-  for (let x = 0; x < row.length; x++) sum[x] += weight * row[x]!;
+/** `sums[x] += weight · rowSums[x]`. */
+function addWeighted(sums: Float64Array, rowSums: Int32Array, weight: number): void {
+  for (let x = 0; x < sums.length; x++) sums[x] += weight * rowSums[x]!;
+}
+
+/**
+ * One input row's horizontal area sums: `rowSums[x] = unit · Σ(full pixels) + partial
+ * overlaps`, in the integer units of `downscaleSpans`. Monomorphic typed-array loops.
+ */
+function sumRow(source: Uint8Array, offset: number, columns: DownscaleSpans, rowSums: Int32Array): void {
+  const { fullStart, fullEnd, leftWeight, rightWeight, unit } = columns;
+  const last = offset + columns.inSize - 1;
+  for (let x = 0; x < rowSums.length; x++) {
+    const from = offset + fullStart[x]!;
+    const to = offset + fullEnd[x]!;
+    let full = 0;
+    for (let i = from; i < to; i++) full += source[i]!;
+    const left = from > offset ? source[from - 1]! : 0;
+    const right = to <= last ? source[to]! : 0;
+    rowSums[x] = unit * full + leftWeight[x]! * left + rightWeight[x]! * right;
+  }
 }
 
 /** Exact round-half-to-even of `sum / denominator` for non-negative integers, clamped to 255. */
@@ -214,32 +240,38 @@ export async function preprocessImage(input: PreprocessInput, size: number, opti
   }
 }
 
-/** Per input pixel of a downscaled axis: the first output pixel it overlaps and the two overlaps. */
-interface DownscaleSplits {
-  first: Int32Array;
-  weightFirst: Int32Array;
-  /** Overlap with output `first + 1`; 0 when the input pixel lies inside one output pixel. */
-  weightSecond: Int32Array;
+/**
+ * A downscaled axis (out ≤ in) per output pixel, in the integer units of `coverageTable`
+ * (input pixel i spans [i·out, (i+1)·out), output j spans [j·in, (j+1)·in)): input pixels
+ * `fullStart..fullEnd−1` lie wholly inside output j (weight `unit` = out each); pixel
+ * `fullStart − 1` overlaps it by `leftWeight`, pixel `fullEnd` by `rightWeight` (0 = none).
+ * An input pixel is no wider than an output pixel, so these are all the overlaps.
+ */
+interface DownscaleSpans {
+  inSize: number;
+  unit: number;
+  fullStart: Int32Array;
+  fullEnd: Int32Array;
+  leftWeight: Int32Array;
+  rightWeight: Int32Array;
 }
 
-/**
- * For out ≤ in, in the integer units of `coverageTable`: input pixel i spans
- * [i·out, (i+1)·out), shorter than an output span, so it overlaps one or two outputs.
- */
-function downscaleSplits(inSize: number, outSize: number): DownscaleSplits {
-  const first = new Int32Array(inSize);
-  const weightFirst = new Int32Array(inSize);
-  const weightSecond = new Int32Array(inSize);
-  for (let i = 0; i < inSize; i++) {
-    const lo = i * outSize;
-    const hi = lo + outSize;
-    const j = Math.floor(lo / inSize);
-    const boundary = (j + 1) * inSize;
-    first[i] = j;
-    weightFirst[i] = Math.min(hi, boundary) - lo;
-    weightSecond[i] = hi > boundary ? hi - boundary : 0;
+function downscaleSpans(inSize: number, outSize: number): DownscaleSpans {
+  const fullStart = new Int32Array(outSize);
+  const fullEnd = new Int32Array(outSize);
+  const leftWeight = new Int32Array(outSize);
+  const rightWeight = new Int32Array(outSize);
+  for (let j = 0; j < outSize; j++) {
+    const lo = j * inSize;
+    const hi = lo + inSize;
+    const start = Math.ceil(lo / outSize);
+    const end = Math.floor(hi / outSize);
+    fullStart[j] = start;
+    fullEnd[j] = end;
+    leftWeight[j] = start * outSize - lo;
+    rightWeight[j] = hi - end * outSize;
   }
-  return { first, weightFirst, weightSecond };
+  return { inSize, unit: outSize, fullStart, fullEnd, leftWeight, rightWeight };
 }
 
 /** Per output pixel: the input pixels it covers and their integer coverages. */

@@ -11,26 +11,17 @@
  * BatchNorm running statistics are updated during train-mode forwards (see
  * layers/batch_norm.ts: safe inside `tf.variableGrads`).
  */
+import { l2Normalize } from '../objectives/ops.ts';
 import * as tf from '@tensorflow/tfjs-core';
 import { resolveProjectionHeadConfig, type ProjectionHeadConfig, type ProjectionHeadConfigInput } from '../configs/heads.ts';
 import type { ParameterSet } from './params.ts';
 import { BatchNorm } from './layers/batch_norm.ts';
-import { scalar } from './layers/constants.ts';
 import { createLinear, linear, type LinearParams } from './layers/linear.ts';
 
 /** Options of a head forward pass. */
 export interface HeadForwardOptions {
   /** Train mode (batch statistics + running update) or eval (running statistics). */
   training: boolean;
-}
-
-/**
- * x / max(‖x‖₂, 1e-12) along the last axis (PyTorch `F.normalize`).
- * @param x [..., D]
- * @returns [..., D]
- */
-export function l2Normalize(x: tf.Tensor): tf.Tensor {
-  return tf.tidy('l2Normalize', () => tf.div(x, tf.maximum(tf.norm(x, 'euclidean', -1, true), scalar(1e-12))));
 }
 
 /** The shared MLP of both heads; parameters `fc1`, `bn1`, `fc2`, `bn2` (PyTorch-like names). */

@@ -5,7 +5,7 @@ export { VisionTransformer, type ViTInput } from './vit.ts';
 export { ViewExpertBlock, type ViewExpertBlockOptions, type ViewTokens } from './view_experts.ts';
 export { BertEncoder, type BertInput } from './bert.ts';
 export { aggregateWords, buildWordAggregation, type WordAggregation } from './word_aggregation.ts';
-export { GlobalProjectionHead, LocalProjectionHead, l2Normalize, type HeadForwardOptions } from './heads.ts';
+export { GlobalProjectionHead, LocalProjectionHead, type HeadForwardOptions } from './heads.ts';
 export { ResNet, type ResNetForwardOptions, type ResNetOutput } from './resnet.ts';
 export { buildEncoder, createEncoder, encoderPreset, listEncoders, type Encoder, type EncoderConfig, type EncoderName } from './registry.ts';
 export { BatchNorm, type BatchNormForwardOptions, type BatchNormOptions } from './layers/batch_norm.ts';

@@ -17,7 +17,7 @@ import path from 'node:path';
 import type { ParameterSet } from '../models/params.ts';
 import { loadParameters, saveParameters } from '../weights/checkpoint.ts';
 import { readSafetensors, writeSafetensors, type HostTensor } from '../weights/safetensors.ts';
-import { writeFileAtomic } from '../data/manifest.ts';
+import { writeFileAtomicSync } from '../util/atomic_file.ts';
 import type { AdamW } from './optim.ts';
 
 /** Where training stands: the next batch to run is (stage, epoch, batch). */
@@ -74,7 +74,7 @@ export async function saveTrainingCheckpoint(
   fs.writeFileSync(path.join(staging, 'trainer.json'), JSON.stringify(trainerState, null, 2) + '\n');
   fs.rmSync(final, { recursive: true, force: true });
   fs.renameSync(staging, final);
-  writeFileAtomic(path.join(root, LATEST), JSON.stringify({ checkpoint: name }) + '\n');
+  writeFileAtomicSync(path.join(root, LATEST), JSON.stringify({ checkpoint: name }) + '\n');
   // Prune older complete checkpoints (never the one just written).
   const all = fs.readdirSync(root).filter((f) => /^step-\d{8}$/.test(f)).sort();
   for (const old of all.slice(0, Math.max(0, all.length - keep))) fs.rmSync(path.join(root, old), { recursive: true, force: true });

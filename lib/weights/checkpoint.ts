@@ -12,7 +12,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ParameterSet } from '../models/params.ts';
-import { readSafetensors, writeFileAtomic, writeSafetensors, type HostTensor } from './safetensors.ts';
+import { writeFileAtomic } from '../util/atomic_file.ts';
+import { readSafetensors, writeSafetensors, type HostTensor } from './safetensors.ts';
 
 /** File names inside a checkpoint folder. */
 export const CHECKPOINT_WEIGHTS = 'model.safetensors';

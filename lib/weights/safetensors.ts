@@ -8,9 +8,8 @@
  * I8, U8, BOOL → Int32Array. Write: F32 (and I32). Writes are atomic
  * (temporary file in the same folder, then rename).
  */
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../util/atomic_file.ts';
 
 /** A host tensor: values in row-major order plus its shape. */
 export interface HostTensor {
@@ -158,18 +157,6 @@ export function serializeSafetensors(tensors: Map<string, HostTensor> | Record<s
 /** Reads a .safetensors file. */
 export async function readSafetensors(file: string): Promise<SafetensorsFile> {
   return parseSafetensors(new Uint8Array(await readFile(file)), file);
-}
-
-/** Writes bytes atomically: a temporary sibling file, then rename. */
-export async function writeFileAtomic(file: string, bytes: Uint8Array | string): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    await writeFile(tmp, bytes);
-    await rename(tmp, file);
-  } catch (error) {
-    await rm(tmp, { force: true });
-    throw error;
-  }
 }
 
 /** Writes a .safetensors file atomically. */
