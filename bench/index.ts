@@ -7,12 +7,14 @@ import { initBackend } from '../lib/backend.ts';
 import { rowsToFrame, tableText } from '../lib/viz/table.ts';
 import type { BenchCase } from './case.ts';
 import { decodeResizeCase } from './decode_resize.ts';
+import { medstStepCase } from './medst_step.ts';
 import { storeReadCase } from './store_read.ts';
 import { benchSynth } from './synth.ts';
 
 const cases: BenchCase[] = [
   storeReadCase,
   decodeResizeCase,
+  medstStepCase,
   { name: 'synth', run: async () => (await benchSynth()).figures },
 ];
 

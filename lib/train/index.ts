@@ -3,3 +3,4 @@ export { AdamW, DEFAULT_ADAMW, clipByGlobalNorm, type AdamWConfig, type AdamWSta
 export { DEFAULT_CURRICULUM, LOSS_NAMES, activeLosses, describeSchedule, learningRateAt, validateSchedule, type LossName, type StageConfig } from './schedule.ts';
 export { checkpointsDir, latestCheckpoint, loadTrainingCheckpoint, saveTrainingCheckpoint, type TrainerState, type TrainingPosition } from './checkpoint.ts';
 export { METRICS_FILE, readMetrics, train, type StepRecord, type TrainHooks, type TrainResult, type TrainerConfig, type TrainingData } from './trainer.ts';
+export { finalModelDir, readPretrainConfig, runPretraining, type PretrainRunConfig } from './run.ts';
