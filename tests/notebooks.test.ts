@@ -70,3 +70,16 @@ test.serial('a TypeScript compile error is a failing cell too', (t) => {
   t.regex(result.stderr, /cell 1 of 1/);
   t.regex(result.stderr, /not assignable to type 'number'/);
 });
+
+test.serial('a live figure is redrawn in place and keeps plotly.js in its last version', (t) => {
+  const { dir, result } = runNotebook('live.ipynb', [
+    'import * as medst from "./dist/index.js";\nconst live = medst.liveFigure({ data: [{ y: [1], type: "scatter" }] });',
+    'live.update({ data: [{ y: [1, 2], type: "scatter" }] });\nlive.update({ data: [{ y: [1, 2, 3], type: "scatter" }] });',
+  ]);
+  t.is(result.status, 0, result.stderr);
+  const executed = JSON.parse(fs.readFileSync(path.join(dir, 'out', 'live.ipynb'), 'utf8'));
+  const displays = executed.cells.flatMap((c: { outputs: Array<{ output_type: string; data?: Record<string, unknown> }> }) => c.outputs).filter((o: { output_type: string }) => o.output_type === 'display_data');
+  t.is(displays.length, 1, 'one output, updated in place');
+  t.deepEqual((displays[0].data[PLOTLY_MIME] as { data: unknown }).data, [{ y: [1, 2, 3], type: 'scatter' }]);
+  t.regex([displays[0].data['text/html']].flat().join(''), /plotly\.js-dist/);
+});

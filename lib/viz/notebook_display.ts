@@ -29,10 +29,18 @@ export function inNotebook(): boolean {
   return tslabWriter() !== null;
 }
 
+/** Where a bundle goes: a new output, or an update of an earlier one with the same display id. */
+export interface DisplayTarget {
+  /** Names the output so that later bundles can replace it in place. */
+  displayId?: string;
+  /** Replace the output named `displayId` instead of adding one. */
+  update?: boolean;
+}
+
 /** Displays a mime bundle in the current cell's output; returns false when not in a notebook. */
-export function displayBundle(bundle: MimeBundle): boolean {
+export function displayBundle(bundle: MimeBundle, target: DisplayTarget = {}): boolean {
   const write = tslabWriter();
   if (!write) return false;
-  write({ data: bundle, metadata: {}, transient: {} }, false);
+  write({ data: bundle, metadata: {}, transient: target.displayId ? { display_id: target.displayId } : {} }, target.update ?? false);
   return true;
 }

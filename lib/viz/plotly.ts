@@ -96,6 +96,29 @@ export function showFigure(figure: PlotlyFigure): void {
   if (displayBundle(bundle)) loaderSent = true;
 }
 
+/** A figure shown once and redrawn in place, e.g. a loss curve during training. */
+export interface LiveFigure {
+  /** Replaces the figure (in JupyterLab and in the saved notebook). */
+  update(figure: PlotlyFigure): void;
+}
+
+/**
+ * Shows a figure that `update` redraws in place (Jupyter's display ids). If this
+ * output carries plotly.js for the notebook, every version keeps carrying it, so
+ * the exported HTML still loads the library after the last update.
+ */
+export function liveFigure(figure: PlotlyFigure): LiveFigure {
+  const displayId = `medst-live-${process.pid}-${++figureCounter}`;
+  const divId = `${displayId}-div`;
+  const carriesLoader = !loaderSent;
+  if (displayBundle(figureBundle(figure, { includeLoader: carriesLoader, divId }), { displayId }) && carriesLoader) loaderSent = true;
+  return {
+    update(next: PlotlyFigure) {
+      displayBundle(figureBundle(next, { includeLoader: carriesLoader, divId }), { displayId, update: true });
+    },
+  };
+}
+
 /** A standalone HTML page with the figures (for reports written to disk). */
 export function figuresPageHtml(title: string, figures: Array<{ heading?: string; figure: PlotlyFigure }>): string {
   const body = figures
