@@ -45,10 +45,19 @@ export function planBatches<R extends SequenceItem>(chunks: readonly Chunk<R>[],
   }
   const order = chunks.map((_, i) => i);
   if (options.shuffle) new Rng(deriveSeed(options.seed, options.epoch)).shuffle(order);
-  const batches: PlannedBatch<R>[] = [];
+  const groups: Chunk<R>[][] = [];
   for (let start = 0; start < order.length; start += options.chunksPerBatch) {
     const group = order.slice(start, start + options.chunksPerBatch).map((i) => chunks[i]!);
     if (options.dropLast && group.length < options.chunksPerBatch) break;
+    groups.push(group);
+  }
+  const rowsOf = (group: Chunk<R>[]) => group.reduce((n, c) => n + c.items.length, 0);
+  if (groups.length > 1 && rowsOf(groups[groups.length - 1]!) < (options.minRows ?? 2)) {
+    const last = groups.pop()!;
+    groups[groups.length - 1]!.push(...last);
+  }
+  const batches: PlannedBatch<R>[] = [];
+  for (const group of groups) {
     for (const chunk of group) {
       if (chunk.items.length > chunkLength) throw new Error(`planBatches: a chunk of subject ${chunk.subjectId} has ${chunk.items.length} steps, more than chunkLength ${chunkLength}`);
     }

@@ -47,3 +47,13 @@ test('dropLast drops the short last batch; bad sizes are rejected', (t) => {
   t.throws(() => planBatches(chunks, 3, { chunksPerBatch: 0, shuffle: false, seed: 0, epoch: 0 }), { message: /chunksPerBatch/ });
   t.throws(() => planBatches(chunks, 2, { chunksPerBatch: 2, shuffle: false, seed: 0, epoch: 0 }), { message: /more than chunkLength 2/ });
 });
+
+test('a last batch of a single row joins the batch before it (BatchNorm needs two rows)', (t) => {
+  // 5 one-study patients, 2 chunks per batch: groups of 2, 2 and 1 row.
+  const single: SequenceItem[] = [1, 2, 3, 4, 5].map((p) => ({ id: `p${p}`, subjectId: p, studyId: p, timestamp: 0 }));
+  const batches = planBatches(chunkSequences(single, 2), 2, { chunksPerBatch: 2, shuffle: false, seed: 0, epoch: 0 });
+  t.deepEqual(batches.map((b) => b.records.length), [2, 3]);
+  t.deepEqual(batches[1]!.records.map((r) => r.id), ['p3', 'p4', 'p5']);
+  const kept = planBatches(chunkSequences(single, 2), 2, { chunksPerBatch: 2, shuffle: false, seed: 0, epoch: 0, minRows: 1 });
+  t.deepEqual(kept.map((b) => b.records.length), [2, 2, 1]);
+});
