@@ -26,3 +26,4 @@ export {
   type TemporalTerms,
 } from './temporal.ts';
 export { L2_EPS, MASKED_LOGIT, diagonalCrossEntropy, l2Normalize, maskedLogSoftmax, maskedSoftmax } from './ops.ts';
+export { temporalAlignmentMaps, type TemporalAlignmentMaps } from './temporal_maps.ts';

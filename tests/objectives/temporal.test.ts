@@ -142,3 +142,20 @@ test('bad shapes and options throw with the actual shape, naming the argument', 
   t.throws(() => rmrLoss(u, u, { temperature: 0.1, varianceLambda: -1 }), { message: /varianceLambda must be a finite number ≥ 0, got -1/ });
   tf.dispose([u, flat, shorter]);
 });
+
+test('alignment maps: rows are distributions, and a perfect pairing maps each step to itself', async (t) => {
+  const { temporalAlignmentMaps } = await import('../../lib/objectives/temporal_maps.ts');
+  const { tf } = await import('../helpers/tf.ts');
+  // Orthonormal steps, u = v: forward and round trip concentrate on the diagonal.
+  const u = tf.tensor3d([[[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]]]);
+  const maps = temporalAlignmentMaps(u, u, 0.1);
+  const forward = maps.forward.arraySync()[0]!;
+  forward.forEach((row, j) => {
+    t.true(Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-5);
+    t.true(row[j]! > 0.99);
+  });
+  const recovered = maps.recoveredTime.arraySync()[0]!;
+  recovered.forEach((mu, j) => t.true(Math.abs(mu - j / 4) < 0.01, `step ${j}: ${mu}`));
+  tf.dispose([u, maps.forward, maps.roundTrip, maps.recoveredTime]);
+  t.throws(() => temporalAlignmentMaps(u, tf.zeros([1, 3, 4]) as never, 0.1), { message: /must both be \[S, T, d\]/ });
+});
