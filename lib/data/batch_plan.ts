@@ -19,6 +19,11 @@ export interface BatchPlanOptions {
   epoch: number;
   /** Drop a last batch with fewer chunks than `chunksPerBatch` (default false). */
   dropLast?: boolean;
+  /**
+   * A last batch with fewer rows joins the batch before it (default 2: BatchNorm
+   * in training mode needs at least two rows).
+   */
+  minRows?: number;
 }
 
 /** One batch: its rows and the chunk structure over them. */
