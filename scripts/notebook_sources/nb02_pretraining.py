@@ -1,0 +1,179 @@
+NAME = "02-pretraining.ipynb"
+CELLS = [
+("md", """
+# 02 · Staged Med-ST pre-training
+
+Pre-train Med-ST on the synthetic cohort through the simple-to-complex schedule —
+global + local alignment, then + forward mapping classification (FMC), then +
+reverse mapping regression (RMR) — watching every loss term live with the stage
+boundaries, the throughput, and then look inside the model: where words attend
+on the image, and how a patient's studies align in time.
+
+`MEDST_NOTEBOOK_PROFILE=test` (used by `npm test`) shrinks everything to a
+minute; the default profile trains the `tiny` preset like `npm run pretrain --
+--config configs/pretrain-tiny.json`.
+"""),
+("code", """
+import * as medst from "./dist/index.js";
+import * as tf from "@tensorflow/tfjs-core";
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+
+await medst.initBackend({ log: console.log });
+const test = (process.env.MEDST_NOTEBOOK_PROFILE ?? "full") === "test";
+const workDir = path.resolve("out", "notebooks", "02-pretraining");
+const S = test ? 72 : 144;              // stored image side
+const C = test ? 64 : 128;              // crop = ViT input
+const overrides = test
+  ? { seed: 1, vision: { imageSize: 64, patchSize: 16, width: 64, depth: 2, heads: 2 }, text: { width: 64, layers: 1, heads: 2, intermediateSize: 128, maxPositions: 128 }, head: { hiddenWidth: 96, outputWidth: 32, bnEps: 1e-5, bnMomentum: 0.1 } }
+  : { seed: 1 };
+const stages = test
+  ? [
+      { name: "align", epochs: 1, losses: { global: 1, local: 1 }, chunkLength: 2, learningRate: 5e-4, warmupFraction: 0.2 },
+      { name: "align+fmc", epochs: 1, losses: { global: 1, local: 1, fmc: 1 }, chunkLength: 3, learningRate: 3e-4, warmupFraction: 0.1 },
+      { name: "align+fmc+rmr", epochs: 1, losses: { global: 1, local: 1, fmc: 1, rmr: 1 }, chunkLength: 4, learningRate: 2e-4, warmupFraction: 0.1 },
+    ]
+  : JSON.parse(fs.readFileSync("configs/pretrain-tiny.json", "utf8")).stages;
+console.log(medst.describeSchedule(stages));
+"""),
+("md", "## Data: a cohort, prepared"),
+("code", """
+fs.rmSync(workDir, { recursive: true, force: true });
+execFileSync(process.execPath, ["--import=tsx", "data-prep/synth.ts", "--out", path.join(workDir, "cohort"), "--patients", test ? "24" : "150", "--size", test ? "128" : "256", "--seed", "1"], { stdio: ["ignore", "pipe", "pipe"] });
+const prepared = await medst.prepareDataset({ mimicRoot: path.join(workDir, "cohort"), outDir: path.join(workDir, "prepared"), size: S });
+console.log(`${prepared.info.records} records, ${prepared.info.splits.train} for training, ${prepared.info.withLateral} with a lateral view`);
+"""),
+("md", """
+## Train, watching every term
+
+Each loss term per step (unweighted), with the stage boundaries; the right plot
+is the throughput in image–report pairs per second.
+"""),
+("code", """
+const lossPlot = medst.liveFigure({ data: [], layout: { title: { text: "Loss terms" }, height: 380 } });
+const speedPlot = medst.liveFigure({ data: [], layout: { title: { text: "Throughput" }, height: 260 } });
+const steps = [];
+const boundaries = [];
+const draw = () => {
+  const terms = ["global", "local", "fmc", "rmr"];
+  const shapes = boundaries.map((b) => ({ type: "line", x0: b.step, x1: b.step, yref: "paper", y0: 0, y1: 1, line: { dash: "dot", color: "#888" } }));
+  const annotations = boundaries.map((b) => ({ x: b.step, y: 1, yref: "paper", text: b.name, showarrow: false, xanchor: "left", yanchor: "bottom", font: { size: 10 } }));
+  lossPlot.update({
+    data: terms.map((k) => ({ x: steps.filter((s) => s.terms[k] !== undefined).map((s) => s.step), y: steps.filter((s) => s.terms[k] !== undefined).map((s) => s.terms[k]), type: "scatter", mode: "lines", name: k })),
+    layout: { title: { text: "Loss terms (unweighted)" }, xaxis: { title: { text: "step" } }, shapes, annotations, height: 380 },
+  });
+  speedPlot.update({ data: [{ x: steps.map((s) => s.step), y: steps.map((s) => s.pairsPerSecond), type: "scatter", mode: "lines", name: "pairs/s" }], layout: { title: { text: "Throughput (pairs/s)" }, shapes, height: 260 } });
+};
+const run = {
+  data: path.join(workDir, "prepared"), imageSize: S, vocabSize: test ? 400 : 2000,
+  // (no shorthand properties for variables of other cells: tslab does not rewrite them)
+  model: { preset: "tiny" as const, overrides: overrides }, stages: stages,
+  trainer: { chunksPerBatch: 4, crop: C, maxTokens: test ? 64 : 112, seed: 1, gradClipNorm: 1, checkpointEvery: 1000 },
+  out: path.join(workDir, "run"),
+};
+const started = Date.now();
+const { result, method, tokenizer } = await medst.runPretraining(run, {
+  log: () => {},
+  onStageStart: (stage, index) => boundaries.push({ step: steps.length, name: stage.name }),
+  onStep: (record) => { steps.push(record); if (record.step % 5 === 0) draw(); },
+});
+draw();
+console.log(`${result.position.step} steps in ${((Date.now() - started) / 1000).toFixed(0)} s; final model in ${medst.finalModelDir(run.out)}`);
+"""),
+("code", """
+// Did each term fall within each stage? Mean of the first and last quarter of the stage's steps.
+const rows = [];
+for (const [index, stage] of stages.entries()) {
+  const mine = steps.filter((s) => s.stage === index);
+  const q = Math.max(1, Math.floor(mine.length / 4));
+  for (const term of medst.activeLosses(stage)) {
+    const mean = (part) => { const v = part.map((s) => s.terms[term]).filter((x) => x !== undefined); return v.reduce((a, b) => a + b, 0) / Math.max(1, v.length); };
+    rows.push({ stage: stage.name, term, first: mean(mine.slice(0, q)), last: mean(mine.slice(-q)), fell: mean(mine.slice(-q)) < mean(mine.slice(0, q)) ? "yes" : "no" });
+  }
+}
+medst.showTable(rows, { caption: "Loss per stage: first vs last quarter of its steps" });
+"""),
+("md", """
+## Where do words look?
+
+The word→patch attention of the local alignment objective (the same function the
+loss uses), for one test study: for the words of a chosen finding sentence,
+the attention over the frontal patches (and the lateral ones, when the study has
+a lateral view), next to the image.
+"""),
+("code", """
+const testRecords = prepared.records.filter((r) => r.split !== "train");
+const pick = testRecords.find((r) => r.lateral && /effusion|consolidation|opacity|pneumothorax/.test(r.report.text)) ?? testRecords[0];
+const loader = new medst.BatchLoader(medst.imageStoreDir(run.data, S), [pick], tokenizer, { chunkLength: 1, chunksPerBatch: 1, crop: C, augment: false, shuffle: false, seed: 0, maxTokens: run.trainer.maxTokens, useWorker: false });
+let one;
+for await (const b of loader.epoch(0)) one = b;
+await loader.close();
+const sentence = pick.report.sentences.find((s) => /effusion|consolidation|opacity|pneumothorax/.test(s)) ?? pick.report.sentences[0];
+const words = medst.basicTokenize(pick.report.text, { lowercase: true, stripAccents: true, tokenizeChineseChars: true });
+const sentenceWords = new Set(sentence.split(" "));
+const grid = C / method.image.config.patchSize;
+const maps = tf.tidy(() => {
+  const tensors = medst.toTensors(one);
+  const e = method.encode(one, tensors, false);
+  const out = medst.localAlignmentLoss(e.textLocal, e.imageLocal, method.localWeighting, { temperature: method.config.temperatures.local, wordMask: e.wordMask, patchMask: e.patchMask, returnAttention: true });
+  return out.wordToPatch.arraySync()[0];
+});
+const chosen = words.map((w, i) => (sentenceWords.has(w) ? i : -1)).filter((i) => i >= 0 && i < maps.length);
+const attention = maps[0].map((_, p) => chosen.reduce((a, i) => a + maps[i][p], 0) / Math.max(1, chosen.length));
+const toGrid = (values) => Array.from({ length: grid }, (_, r) => values.slice(r * grid, (r + 1) * grid));
+const image = Array.from(one.frontal.subarray(0, C * C));
+const rowsOf = (flat, n) => Array.from({ length: n }, (_, r) => flat.slice(r * n, (r + 1) * n));
+const views = [{ name: "frontal", pixels: image, att: attention.slice(0, grid * grid) }];
+if (one.lateralPresent[0] === 1) views.push({ name: "lateral", pixels: Array.from(one.lateral.subarray(0, C * C)), att: attention.slice(grid * grid, 2 * grid * grid) });
+const traces = [];
+views.forEach((v, i) => {
+  const ax = i === 0 ? "" : String(i + 1);
+  traces.push({ z: rowsOf(v.pixels, C).reverse(), type: "heatmap", colorscale: "Greys", reversescale: true, showscale: false, xaxis: `x${ax}`, yaxis: `y${ax}` });
+  traces.push({ z: toGrid(v.att).reverse(), x0: C / grid / 2, dx: C / grid, y0: C / grid / 2, dy: C / grid, type: "heatmap", colorscale: "Hot", opacity: 0.45, showscale: i === 0, xaxis: `x${ax}`, yaxis: `y${ax}` });
+});
+medst.showFigure({
+  data: traces,
+  layout: { title: { text: `"${sentence}"` }, grid: { rows: 1, columns: views.length, pattern: "independent" }, height: 420, width: 420 * views.length },
+});
+console.log("report:", pick.report.text);
+"""),
+("md", """
+## A patient's studies in time
+
+For a patient with four studies: FMC's forward map (which report each image
+picks — the diagonal is right) and RMR's round trip (image → soft nearest
+report → back to the images), with the recovered time of each step.
+"""),
+("code", """
+const byPatient = medst.patientSequences(prepared.records.filter((r) => r.split === "train"));
+const [, history] = [...byPatient].find(([, s]) => s.length >= 4) ?? [...byPatient].sort((a, b) => b[1].length - a[1].length)[0];
+const T = Math.min(4, history.length);
+const seqLoader = new medst.BatchLoader(medst.imageStoreDir(run.data, S), history.slice(0, T), tokenizer, { chunkLength: T, chunksPerBatch: 1, crop: C, augment: false, shuffle: false, seed: 0, maxTokens: run.trainer.maxTokens, useWorker: false });
+let seq;
+for await (const b of seqLoader.epoch(0)) seq = b;
+await seqLoader.close();
+const aligned = tf.tidy(() => {
+  const tensors = medst.toTensors(seq);
+  const e = method.encode(seq, tensors, false);
+  const d = e.imageGlobal.shape[1];
+  const m = medst.temporalAlignmentMaps(tf.reshape(e.imageGlobal, [1, T, d]), tf.reshape(e.textGlobal, [1, T, d]), method.config.temperatures.temporal);
+  return { forward: m.forward.arraySync()[0], roundTrip: m.roundTrip.arraySync()[0], time: m.recoveredTime.arraySync()[0] };
+});
+const labels = seq.records.map((r, i) => `${i + 1}: ${r.studyDate}`);
+medst.showFigure({
+  data: [
+    { z: aligned.forward, x: labels, y: labels, type: "heatmap", colorscale: "Blues", zmin: 0, zmax: 1, xaxis: "x", yaxis: "y" },
+    { z: aligned.roundTrip, x: labels, y: labels, type: "heatmap", colorscale: "Blues", zmin: 0, zmax: 1, showscale: false, xaxis: "x2", yaxis: "y2" },
+  ],
+  layout: {
+    grid: { rows: 1, columns: 2, pattern: "independent" }, height: 400,
+    title: { text: "FMC forward (image → report) · RMR round trip (image → report → image)" },
+    xaxis: { title: { text: "report" } }, yaxis: { title: { text: "image" }, autorange: "reversed" },
+    xaxis2: { title: { text: "image (round trip)" } }, yaxis2: { autorange: "reversed" },
+  },
+});
+medst.showTable(seq.records.map((r, i) => ({ step: i + 1, date: r.studyDate, "true time": i / T, "recovered time": aligned.time[i] })), { caption: "RMR: time recovered through the round trip" });
+method.dispose();
+"""),
+]
