@@ -105,7 +105,11 @@ export async function train(method: PretrainingMethod, data: TrainingData, confi
     const state = await loadTrainingCheckpoint(resumeDir, method.params, optimizer);
     position = state.position;
     nonFiniteInARow = state.nonFiniteInARow;
-    log(`resuming from ${resumeDir} at step ${position.step} (stage ${position.stage + 1}, epoch ${position.epoch + 1}, batch ${position.batch + 1})`);
+    log(
+      position.stage >= config.stages.length
+        ? `run already finished at step ${position.step} (${resumeDir})`
+        : `resuming from ${resumeDir} at step ${position.step} (stage ${position.stage + 1}, epoch ${position.epoch + 1}, batch ${position.batch + 1})`,
+    );
   } else {
     log(`schedule:\n${describeSchedule(config.stages)}`);
   }
