@@ -8,5 +8,6 @@ export * from './weights/index.ts';
 export * from './objectives/index.ts';
 export * from './methods/index.ts';
 export * from './train/index.ts';
+export * from './eval/index.ts';
 export { Rng, deriveSeed } from './util/rng.ts';
 export { writeFileAtomic, writeFileAtomicSync } from './util/atomic_file.ts';

@@ -1,0 +1,84 @@
+/**
+ * Downstream evaluations over frozen embeddings: embeddings in, numbers out.
+ * Computing the embeddings from a checkpoint is the caller's job.
+ */
+export { matrix, toMatrix, toRows, rowOf, selectRows, cosineSimilarity, rowCosines, normalizeRows, normalizeMatrixRows, type Matrix, type MatrixLike } from './matrix.ts';
+export { meanStd, formatMeanStd, type MeanStd } from './summary.ts';
+export {
+  rocAuc,
+  rocAucMultiLabel,
+  rocAucOvr,
+  rocCurve,
+  accuracy,
+  balancedAccuracy,
+  macroAccuracy,
+  confusionMatrix,
+  f1Binary,
+  f1PerClass,
+  macroF1,
+  argmaxRows,
+  type RocCurve,
+  type MacroAuc,
+  type AucAverageOptions,
+} from './metrics.ts';
+export { dice, dicePerImage } from './dice.ts';
+export { recallAtK, sameIndex, sameGroup, textGroups, type Relevance, type RecallResult } from './recall.ts';
+export { lbfgs, DEFAULT_LBFGS, type LbfgsOptions, type LbfgsResult, type ValueAndGradient } from './lbfgs.ts';
+export {
+  fitLinearProbe,
+  probeScores,
+  probePredict,
+  probeObjective,
+  probeGradient,
+  rawSpaceWeights,
+  resolveLinearProbeConfig,
+  DEFAULT_LINEAR_PROBE,
+  type LinearProbeConfig,
+  type LinearProbeModel,
+  type ProbeLoss,
+} from './linear_probe.ts';
+export { sampleFraction } from './sample_fraction.ts';
+export { groupKFold, stratifiedKFold, foldRows } from './folds.ts';
+export {
+  crossValidateTemporal,
+  fixedSplitTemporal,
+  pairFeatures,
+  temporalLabelsFromPairs,
+  DEFAULT_TEMPORAL_EVAL,
+  type TemporalPairsInput,
+  type TemporalEvalConfig,
+  type TemporalCvResult,
+  type TemporalSplitResult,
+  type TemporalFindingCvResult,
+  type TemporalFindingSplitResult,
+  type TemporalSeedResult,
+  type TemporalFoldResult,
+  type TemporalPrediction,
+} from './temporal_classification.ts';
+export {
+  sentenceSimilarity,
+  chooseThreshold,
+  DEFAULT_SENTENCE_SIMILARITY,
+  type SentenceSimilarityConfig,
+  type SentenceSimilarityResult,
+  type SentenceFoldResult,
+} from './sentence_similarity.ts';
+export { classEmbeddings, zeroShotBinary, zeroShotMultiClass, type ZeroShotConfig, type ZeroShotBinaryResult, type ZeroShotMultiClassResult } from './zero_shot.ts';
+export { retrieval, type RetrievalConfig, type RetrievalResult } from './retrieval.ts';
+export {
+  SegmentationDecoder,
+  segmentationLoss,
+  trainSegmentationDecoder,
+  predictMasks,
+  evaluateSegmentation,
+  patchGridFromTensor,
+  DEFAULT_SEGMENTATION,
+  type PatchGrid,
+  type MaskStack,
+  type SegmentationConfig,
+  type SegmentationResult,
+  type SegmentationTraining,
+} from './segmentation.ts';
+export { embedRecords, embedTexts, loadFrozenModel, patchFeatures, type FrozenModel, type RecordEmbeddings } from './embed.ts';
+export { HEADLINE_METRICS, evaluateSuite, type Headline, type SuiteData, type SuiteOptions, type SuiteResult } from './suite.ts';
+export { ABLATION_VARIANTS, type AblationVariant } from './ablation.ts';

@@ -1,0 +1,246 @@
+/**
+ * Every downstream evaluation of a frozen model on a synthetic cohort (or a real
+ * dataset in the same layouts): temporal image classification (MS-CXR-T CSV),
+ * temporal sentence similarity, zero-shot pneumonia and 5-class, linear probes at
+ * 1/10/100 % labels, retrieval and pneumothorax segmentation. Returns headline
+ * numbers for tables and the full results for plots and error analysis.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { CHEXPERT_COMPETITION_LABELS } from '../data/labels.ts';
+import type { ManifestRecord } from '../data/manifest.ts';
+import { imageStoreDir } from '../data/prepare.ts';
+import { readMsCxrTImagePairs, readMsCxrTSentencePairs } from '../data/ms_cxr_t.ts';
+import { decodeSiimMasks, readSiimRle } from '../data/rle.ts';
+import { embedRecords, embedTexts, patchFeatures, type FrozenModel, type RecordEmbeddings } from './embed.ts';
+import { fitLinearProbe, probeScores } from './linear_probe.ts';
+import { selectRows, type Matrix } from './matrix.ts';
+import { rocAucMultiLabel } from './metrics.ts';
+import { retrieval, type RetrievalResult } from './retrieval.ts';
+import { sampleFraction } from './sample_fraction.ts';
+import { evaluateSegmentation, type MaskStack, type SegmentationResult } from './segmentation.ts';
+import { sentenceSimilarity, type SentenceSimilarityResult } from './sentence_similarity.ts';
+import { crossValidateTemporal, fixedSplitTemporal, pairFeatures, temporalLabelsFromPairs, type TemporalCvResult, type TemporalSplitResult } from './temporal_classification.ts';
+import { zeroShotBinary, zeroShotMultiClass, type ZeroShotBinaryResult, type ZeroShotMultiClassResult } from './zero_shot.ts';
+
+/** Where the data is. */
+export interface SuiteData {
+  /** The cohort root (MS-CXR-T CSVs, train-rle.csv). */
+  cohortDir: string;
+  /** The prepared folder (manifest + image store). */
+  preparedDir: string;
+  imageSize: number;
+  records: readonly ManifestRecord[];
+}
+
+/** How much work: `quick` shrinks folds, seeds and decoder training for CI. */
+export interface SuiteOptions {
+  quick?: boolean;
+}
+
+/** One number per headline metric (the table's columns). */
+export type Headline = Record<string, number>;
+
+export interface SuiteResult {
+  headline: Headline;
+  temporalCv: TemporalCvResult | null;
+  temporalSplit: TemporalSplitResult | null;
+  sentence: SentenceSimilarityResult | null;
+  zeroShotPneumonia: ZeroShotBinaryResult | null;
+  zeroShotFiveClass: ZeroShotMultiClassResult | null;
+  linearProbe: Record<string, number>;
+  retrieval: RetrievalResult;
+  /** Dice per test image, and which test images have a pneumothorax. */
+  segmentation: (SegmentationResult & { positive: boolean[] }) | null;
+}
+
+/** The headline metrics, in table order, with how each is read. */
+export const HEADLINE_METRICS: ReadonlyArray<{ key: string; label: string }> = [
+  { key: 'temporal_acc', label: 'Temporal cls. acc (5-fold CV, mean over findings)' },
+  { key: 'temporal_macro_split', label: 'Temporal cls. macro acc (fixed split)' },
+  { key: 'sentence_auc', label: 'Temporal sentence sim. ROC-AUC' },
+  { key: 'zeroshot_pneumonia_auc', label: 'Zero-shot pneumonia ROC-AUC' },
+  { key: 'zeroshot_5class_acc', label: 'Zero-shot 5-class acc' },
+  { key: 'probe_1', label: 'Linear probe AUROC 1%' },
+  { key: 'probe_10', label: 'Linear probe AUROC 10%' },
+  { key: 'probe_100', label: 'Linear probe AUROC 100%' },
+  { key: 'i2t_r5', label: 'Image→text R@5' },
+  { key: 't2i_r5', label: 'Text→image R@5' },
+  { key: 'seg_dice', label: 'Pneumothorax seg. Dice (all test images)' },
+  { key: 'seg_dice_pos', label: 'Pneumothorax seg. Dice (images with pneumothorax)' },
+];
+
+const PNEUMONIA_PROMPTS = {
+  positive: ['pneumonia', 'findings consistent with pneumonia', 'right lower lobe pneumonia', 'left lower lobe pneumonia', 'multifocal pneumonia'],
+  negative: ['no pneumonia', 'the lungs are clear', 'no focal consolidation', 'no acute cardiopulmonary process', 'no evidence of pneumonia'],
+};
+const FIVE_CLASS_PROMPTS: Record<string, string[]> = {
+  Atelectasis: ['atelectasis', 'bibasilar atelectasis', 'linear atelectasis at the lung base'],
+  Cardiomegaly: ['cardiomegaly', 'the heart is enlarged', 'moderate cardiomegaly'],
+  Consolidation: ['consolidation', 'lobar consolidation', 'focal consolidative opacity'],
+  Edema: ['pulmonary edema', 'interstitial edema', 'moderate pulmonary edema'],
+  'Pleural Effusion': ['pleural effusion', 'small pleural effusion', 'moderate pleural effusion with meniscus'],
+};
+
+const mean = (values: number[]) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : Number.NaN);
+
+/** Runs every evaluation that the data supports. */
+export async function evaluateSuite(model: FrozenModel, data: SuiteData, options: SuiteOptions = {}): Promise<SuiteResult> {
+  const quick = options.quick ?? false;
+  const storeDir = imageStoreDir(data.preparedDir, data.imageSize);
+  const records = [...data.records];
+  const emb = await embedRecords(model, storeDir, records);
+  const rowOf = new Map(emb.ids.map((id, i) => [id, i]));
+  const headline: Headline = {};
+
+  // Temporal image classification on MS-CXR-T pairs whose images are in the manifest.
+  let temporalCv: TemporalCvResult | null = null;
+  let temporalSplit: TemporalSplitResult | null = null;
+  const pairsFile = path.join(data.cohortDir, 'MS_CXR_T_temporal_image_classification_v1.0.0.csv');
+  if (fs.existsSync(pairsFile)) {
+    const pairs = readMsCxrTImagePairs(pairsFile).rows.filter((p) => rowOf.has(p.dicomId) && rowOf.has(p.previousDicomId));
+    if (pairs.length >= 10) {
+      const features = pairFeatures(selectRows(emb.image, pairs.map((p) => rowOf.get(p.dicomId)!)), selectRows(emb.image, pairs.map((p) => rowOf.get(p.previousDicomId)!)));
+      const input = { features, ...temporalLabelsFromPairs(pairs) };
+      temporalCv = crossValidateTemporal(input, { folds: quick ? 3 : 5, seeds: quick ? [0] : [0, 1, 2] });
+      headline.temporal_acc = mean(temporalCv.findings.filter((f) => f.pairs > 0).map((f) => f.accuracy.mean));
+      const splitOf = new Map(records.map((r) => [r.id, r.split]));
+      temporalSplit = fixedSplitTemporal(input, pairs.map((p) => splitOf.get(p.dicomId) !== 'train'));
+      headline.temporal_macro_split = temporalSplit.meanMacroAccuracy;
+    }
+  }
+
+  // Temporal sentence similarity (RadGraph subset as in the paper, all pairs if it is empty).
+  let sentence: SentenceSimilarityResult | null = null;
+  const sentencesFile = path.join(data.cohortDir, 'MS_CXR_T_temporal_sentence_similarity_v1.0.0.csv');
+  if (fs.existsSync(sentencesFile)) {
+    const all = readMsCxrTSentencePairs(sentencesFile).rows;
+    const radgraph = all.filter((p) => p.subsetName === 'RadGraph');
+    const pairs = radgraph.length >= 10 ? radgraph : all;
+    if (pairs.length >= 10) {
+      sentence = sentenceSimilarity(embedTexts(model, pairs.map((p) => p.sentence1)), embedTexts(model, pairs.map((p) => p.sentence2)), pairs.map((p) => (p.category === 'paraphrase' ? 1 : 0)), { folds: quick ? 3 : 5, seeds: quick ? [0] : [0, 1, 2] });
+      headline.sentence_auc = sentence.rocAuc;
+    }
+  }
+
+  const evalRecords = records.filter((r) => r.split !== 'train');
+  const evalRows = evalRecords.map((r) => rowOf.get(r.id)!);
+  const evalImages = selectRows(emb.image, evalRows);
+
+  // Zero-shot pneumonia (binary) and 5-class (images with exactly one competition finding).
+  const zeroShotPneumonia = zeroShotFromLabels(model, evalImages, evalRecords);
+  if (zeroShotPneumonia) headline.zeroshot_pneumonia_auc = zeroShotPneumonia.rocAuc;
+  const zeroShotFiveClass = zeroShotFive(model, emb, evalRecords, rowOf);
+  if (zeroShotFiveClass) headline.zeroshot_5class_acc = zeroShotFiveClass.accuracy;
+
+  // Linear probes on the 5 competition labels (multi-label AUROC) with 1/10/100 % of training labels.
+  const linearProbe = linearProbes(emb, records, rowOf, quick);
+  Object.assign(headline, linearProbe);
+
+  // Retrieval on the evaluation split; identical report texts count as correct.
+  const retrievalResult = retrieval(evalImages, selectRows(emb.text, evalRows), { reportTexts: evalRecords.map((r) => r.report.text) });
+  headline.i2t_r5 = recallAt(retrievalResult.imageToText, 5);
+  headline.t2i_r5 = recallAt(retrievalResult.textToImage, 5);
+
+  // Pneumothorax segmentation from SIIM-style masks.
+  const segmentation = await segmentPneumothorax(model, data, storeDir, quick);
+  if (segmentation) {
+    headline.seg_dice = segmentation.summary.mean;
+    // Empty-on-empty counts 1, so the mean over all images flatters a decoder that predicts nothing.
+    headline.seg_dice_pos = mean(segmentation.dice.filter((_, i) => segmentation.positive[i]));
+  }
+
+  return { headline, temporalCv, temporalSplit, sentence, zeroShotPneumonia, zeroShotFiveClass, linearProbe, retrieval: retrievalResult, segmentation };
+}
+
+function recallAt(result: RetrievalResult['imageToText'], k: number): number {
+  return result.recall[k] ?? Number.NaN;
+}
+
+function zeroShotFromLabels(model: FrozenModel, images: Matrix, records: ManifestRecord[]): ZeroShotBinaryResult | null {
+  const labels = records.map((r) => (r.labels?.Pneumonia === 1 ? 1 : 0));
+  if (!labels.includes(1) || !labels.includes(0)) return null;
+  return zeroShotBinary(images, { negative: embedTexts(model, PNEUMONIA_PROMPTS.negative), positive: embedTexts(model, PNEUMONIA_PROMPTS.positive) }, labels);
+}
+
+function zeroShotFive(model: FrozenModel, emb: RecordEmbeddings, records: ManifestRecord[], rowOf: Map<string, number>): ZeroShotMultiClassResult | null {
+  const chosen: Array<{ row: number; label: number }> = [];
+  for (const r of records) {
+    const positives = CHEXPERT_COMPETITION_LABELS.map((l, i) => (r.labels?.[l] === 1 ? i : -1)).filter((i) => i >= 0);
+    if (positives.length === 1) chosen.push({ row: rowOf.get(r.id)!, label: positives[0]! });
+  }
+  if (new Set(chosen.map((c) => c.label)).size < 2) return null;
+  const prompts = CHEXPERT_COMPETITION_LABELS.map((l) => embedTexts(model, FIVE_CLASS_PROMPTS[l]!));
+  return zeroShotMultiClass(selectRows(emb.image, chosen.map((c) => c.row)), prompts, chosen.map((c) => c.label));
+}
+
+function linearProbes(emb: RecordEmbeddings, records: ManifestRecord[], rowOf: Map<string, number>, quick: boolean): Record<string, number> {
+  const labelled = (r: ManifestRecord) => CHEXPERT_COMPETITION_LABELS.map((l) => (r.labels?.[l] === 1 ? 1 : 0));
+  const train = records.filter((r) => r.split === 'train');
+  const test = records.filter((r) => r.split !== 'train');
+  const trainY = train.flatMap(labelled);
+  const testY = test.flatMap(labelled);
+  const k = CHEXPERT_COMPETITION_LABELS.length;
+  const out: Record<string, number> = {};
+  for (const fraction of [0.01, 0.1, 1]) {
+    // Stratify the draw on the first positive label (0 = none).
+    const strata = train.map((r) => labelled(r).indexOf(1) + 1);
+    const picked = sampleFraction(strata, fraction, 0);
+    const x = selectRows(emb.image, picked.map((i) => rowOf.get(train[i]!.id)!));
+    const y = picked.flatMap((i) => trainY.slice(i * k, (i + 1) * k));
+    const probe = fitLinearProbe(x, { data: Float32Array.from(y), rows: picked.length, cols: k }, { loss: 'sigmoid', ...(quick ? { maxIterations: 50 } : {}) });
+    const scores = probeScores(probe, selectRows(emb.image, test.map((r) => rowOf.get(r.id)!)));
+    out[`probe_${Math.round(fraction * 100)}`] = rocAucMultiLabel(testY, scores.data, k).macro;
+  }
+  return out;
+}
+
+async function segmentPneumothorax(model: FrozenModel, data: SuiteData, storeDir: string, quick: boolean): Promise<(SegmentationResult & { positive: boolean[] }) | null> {
+  const rleFile = path.join(data.cohortDir, 'train-rle.csv');
+  if (!fs.existsSync(rleFile)) return null;
+  const size = readImageSide(data);
+  // The synthetic RLEs are over the cohort's own image size (square), not 1024.
+  const images = readSiimRle(rleFile, { width: size, height: size }).images;
+  const masksById = new Map(images.map((image) => [image.imageId, decodeSiimMasks(image.rles, size, size).data] as const));
+  const records = data.records.filter((r) => masksById.has(r.id));
+  const train = records.filter((r) => r.split === 'train');
+  const test = records.filter((r) => r.split !== 'train');
+  if (train.length < 4 || test.length < 2) return null;
+  const crop = model.crop;
+  const stack = (rs: ManifestRecord[]): MaskStack => {
+    const out = new Uint8Array(rs.length * crop * crop);
+    rs.forEach((r, n) => out.set(maskToCrop(masksById.get(r.id)!, size, data.imageSize, crop), n * crop * crop));
+    return { data: out, count: rs.length, height: crop, width: crop };
+  };
+  const grid = async (rs: ManifestRecord[]) => {
+    const f = await patchFeatures(model, storeDir, rs);
+    return { data: f.features, count: rs.length, grid: f.grid, dim: f.width };
+  };
+  const testMasks = stack(test);
+  const positive = test.map((_, n) => testMasks.data.subarray(n * crop * crop, (n + 1) * crop * crop).some((v) => v === 1));
+  const result = await evaluateSegmentation({ features: await grid(train), masks: stack(train) }, { features: await grid(test), masks: testMasks }, { steps: quick ? 40 : 300 });
+  return { ...result, positive };
+}
+
+/** The cohort's image side (square images: Rows of the metadata). */
+function readImageSide(data: SuiteData): number {
+  const meta = fs.readFileSync(path.join(data.cohortDir, 'mimic-cxr-2.0.0-metadata.csv'), 'utf8').split('\n');
+  const header = meta[0]!.split(',');
+  const rows = Number(meta[1]!.split(',')[header.indexOf('Rows')]);
+  if (!Number.isInteger(rows) || rows < 1) throw new Error(`${data.cohortDir}: cannot read the image size from the metadata`);
+  return rows;
+}
+
+/** A mask at the original square resolution → the stored S×S frame → the centre C×C crop (nearest neighbour). */
+function maskToCrop(mask: Uint8Array, original: number, stored: number, crop: number): Uint8Array {
+  const out = new Uint8Array(crop * crop);
+  const offset = Math.round((stored - crop) / 2);
+  for (let y = 0; y < crop; y++) {
+    const sy = Math.min(original - 1, Math.floor(((y + offset + 0.5) * original) / stored));
+    for (let x = 0; x < crop; x++) {
+      const sx = Math.min(original - 1, Math.floor(((x + offset + 0.5) * original) / stored));
+      out[y * crop + x] = mask[sy * original + sx]! > 0 ? 1 : 0;
+    }
+  }
+  return out;
+}
