@@ -82,3 +82,4 @@ export {
 export { embedRecords, embedTexts, loadFrozenModel, patchFeatures, type FrozenModel, type RecordEmbeddings } from './embed.ts';
 export { HEADLINE_METRICS, evaluateSuite, type Headline, type SuiteData, type SuiteOptions, type SuiteResult } from './suite.ts';
 export { ABLATION_VARIANTS, type AblationVariant } from './ablation.ts';
+export { RESULTS_HTML, RESULTS_JSON, RESULTS_MARKDOWN, aggregate, comparisonReportHtml, markdownTable, readComparison, writeComparison, type ComparisonResults, type RunResult } from './results.ts';
