@@ -1,0 +1,89 @@
+import sys, pathlib
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
+from common import FIND_RUN
+
+NAME = "03-downstream-evaluation.ipynb"
+CELLS = [
+("md", """
+# 03 · Downstream evaluation
+
+Every evaluation of a pre-trained Med-ST (the `+ RMR (Med-ST, staged)` model of
+`npm run reproduce`, seed 1) on the synthetic cohort, with its plots: temporal
+image classification (MS-CXR-T protocol), temporal sentence similarity,
+zero-shot classification, linear probes at 1/10/100 % of the labels, retrieval
+and segmentation with a frozen encoder. The same functions back `npm run reproduce`.
+"""),
+("code", FIND_RUN),
+("code", """
+const started = Date.now();
+const result = await medst.evaluateSuite(model, { cohortDir: cohortDir, preparedDir: preparedDir, imageSize: setup.imageSize, records: records }, { quick: test });
+console.log(`evaluated in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+medst.showTable(medst.HEADLINE_METRICS.filter((m) => result.headline[m.key] !== undefined).map((m) => ({ metric: m.label, value: result.headline[m.key] })), { caption: "Headline metrics" });
+"""),
+("md", "## Temporal image classification (MS-CXR-T protocol)"),
+("code", """
+const cv = result.temporalCv;
+if (cv) {
+  const findings = cv.findings.filter((f) => f.pairs > 0);
+  medst.showTable(findings.map((f) => ({ finding: f.finding, pairs: f.pairs, "improving/stable/worsening": f.classCounts.join(" / "), accuracy: medst.formatMeanStd(f.accuracy), "macro accuracy": medst.formatMeanStd(f.macroAccuracy) })), { caption: `${cv.folds}-fold CV by patient, seeds ${cv.seeds.join(", ")}` });
+  medst.showFigure({
+    data: [{ type: "bar", x: findings.map((f) => f.finding), y: findings.map((f) => f.accuracy.mean), error_y: { type: "data", array: findings.map((f) => f.accuracy.std), visible: true }, name: "accuracy" }],
+    layout: { title: { text: "Temporal classification accuracy (mean ± std over seeds)" }, yaxis: { range: [0, 1] }, height: 340 },
+  });
+}
+const split = result.temporalSplit;
+if (split) {
+  const classes = ["improving", "stable", "worsening"];
+  const shown = split.findings.filter((f) => f.test > 0);
+  medst.showFigure({
+    data: shown.map((f, i) => ({ type: "heatmap", z: f.confusion, x: classes, y: classes, colorscale: "Blues", showscale: i === 0, xaxis: `x${i ? i + 1 : ""}`, yaxis: `y${i ? i + 1 : ""}` })),
+    layout: {
+      title: { text: `Confusion matrices on the fixed split (rows true, columns predicted); mean macro accuracy ${split.meanMacroAccuracy.toFixed(3)}` },
+      grid: { rows: 1, columns: Math.max(1, shown.length), pattern: "independent" }, height: 320,
+      annotations: shown.map((f, i) => ({ text: f.finding, xref: `x${i ? i + 1 : ""} domain`, yref: `y${i ? i + 1 : ""} domain`, x: 0.5, y: 1.15, showarrow: false })),
+    },
+  });
+}
+"""),
+("md", "## Temporal sentence similarity and zero-shot pneumonia: ROC curves"),
+("code", """
+const curves = [];
+if (result.sentence) curves.push({ x: result.sentence.roc.fpr, y: result.sentence.roc.tpr, type: "scatter", mode: "lines", name: `sentence similarity (AUC ${result.sentence.rocAuc.toFixed(3)})` });
+if (result.zeroShotPneumonia) curves.push({ x: result.zeroShotPneumonia.roc.fpr, y: result.zeroShotPneumonia.roc.tpr, type: "scatter", mode: "lines", name: `zero-shot pneumonia (AUC ${result.zeroShotPneumonia.rocAuc.toFixed(3)})` });
+curves.push({ x: [0, 1], y: [0, 1], type: "scatter", mode: "lines", line: { dash: "dot", color: "#999" }, name: "chance" });
+medst.showFigure({ data: curves, layout: { title: { text: "ROC curves" }, xaxis: { title: { text: "false positive rate" } }, yaxis: { title: { text: "true positive rate" } }, height: 420, width: 560 } });
+if (result.sentence) console.log(`sentence similarity accuracy (threshold from training folds): ${medst.formatMeanStd(result.sentence.accuracy)}; the test-leaking threshold would give ${result.sentence.leakyAccuracy.toFixed(3)}`);
+if (result.zeroShotFiveClass) {
+  const classes = medst.CHEXPERT_COMPETITION_LABELS;
+  medst.showFigure({ data: [{ type: "heatmap", z: result.zeroShotFiveClass.confusion, x: [...classes], y: [...classes], colorscale: "Blues" }], layout: { title: { text: `Zero-shot 5-class confusion (accuracy ${result.zeroShotFiveClass.accuracy.toFixed(3)})` }, height: 420, width: 560 } });
+}
+"""),
+("md", "## Linear probes and retrieval"),
+("code", """
+const fractions = [1, 10, 100];
+medst.showFigure({
+  data: [{ x: fractions.map((f) => `${f}%`), y: fractions.map((f) => result.linearProbe[`probe_${f}`]), type: "scatter", mode: "lines+markers", name: "macro AUROC" }],
+  layout: { title: { text: "Linear probe on the 5 CheXpert competition labels" }, yaxis: { title: { text: "macro AUROC" } }, xaxis: { title: { text: "training labels used" } }, height: 320 },
+});
+const k = result.retrieval.imageToText.curve.map((_, i) => i + 1);
+medst.showFigure({
+  data: [
+    { x: k, y: result.retrieval.imageToText.curve, type: "scatter", mode: "lines", name: "image → text" },
+    { x: k, y: result.retrieval.textToImage.curve, type: "scatter", mode: "lines", name: "text → image" },
+  ],
+  layout: { title: { text: `Recall@k over ${result.retrieval.images} held-out pairs (identical reports count as correct)` }, xaxis: { title: { text: "k" } }, yaxis: { title: { text: "recall" }, range: [0, 1] }, height: 340 },
+});
+"""),
+("md", "## Segmentation with a frozen encoder"),
+("code", """
+const seg = result.segmentation;
+if (seg) {
+  medst.showFigure({ data: [{ x: seg.dice, type: "histogram", nbinsx: 20 }], layout: { title: { text: `Dice per test image: ${medst.formatMeanStd(seg.summary)} (all), ${result.headline.seg_dice_pos?.toFixed(3)} (with pneumothorax)` }, height: 300 } });
+  const { height: h, width: w } = seg.predictions;
+  const positives = seg.positive.map((p, i) => (p ? i : -1)).filter((i) => i >= 0).slice(0, 4);
+  await medst.showImages(positives.map((i) => ({ pixels: seg.predictions.data.subarray(i * h * w, (i + 1) * h * w).map((v) => v * 255), width: w, height: h, caption: `predicted, Dice ${seg.dice[i].toFixed(2)}` })), { columns: 4, tileWidth: 160, title: "Predicted pneumothorax masks (test images with a pneumothorax)" });
+  medst.showFigure({ data: [{ y: seg.losses, type: "scatter", mode: "lines" }], layout: { title: { text: "Decoder training loss" }, height: 260 } });
+}
+model.method.dispose();
+"""),
+]
