@@ -18,7 +18,7 @@ import { maskBox } from './raster.ts';
 import { renderFrontal } from './render_frontal.ts';
 import { renderLateral } from './render_lateral.ts';
 import { writeReport, type ReportChange } from './report.ts';
-import { encodeSiimRelativeRle } from './siim_rle.ts';
+import { encodeSiimRle } from '../../lib/data/rle.ts';
 import { chexpertRow, viewDescriptions, type Row } from './writers.ts';
 
 /** A change statement with what is needed to re-word it (for the sentence-similarity set). */
@@ -129,7 +129,7 @@ export async function generatePatient(cfg: SynthConfig, index: number): Promise<
     const boxes = frontal.opacityMasks.map((o) => ({ finding: o.finding, box: maskBox(o.mask, S, S) })).filter((b) => b.box !== null);
     if (boxes.length === 0) res.rsna.push([frontalId, '', '', '', '', 0]);
     for (const b of boxes) res.rsna.push([frontalId, b.box!.x, b.box!.y, b.box!.width, b.box!.height, 1]);
-    res.siim.push([frontalId, frontal.pneumothoraxMask ? encodeSiimRelativeRle(frontal.pneumothoraxMask, S, S) : '-1']);
+    res.siim.push([frontalId, frontal.pneumothoraxMask ? encodeSiimRle({ data: frontal.pneumothoraxMask, width: S, height: S }) : '-1']);
 
     const progression = previous ? trueProgression(previous.severity, study.severity) : null;
     if (prevFrontal && progression && Object.values(progression).some((p) => p !== '')) {

@@ -11,7 +11,9 @@ import type { StudyScene } from '../../data-prep/synth/findings.ts';
 import { renderFrontal } from '../../data-prep/synth/render_frontal.ts';
 import { renderLateral } from '../../data-prep/synth/render_lateral.ts';
 import { CHANGE_PATTERNS, describeChange } from '../../data-prep/synth/report_phrases.ts';
-import { encodeSiimRelativeRle } from '../../data-prep/synth/siim_rle.ts';
+import { encodeSiimRle } from '../../lib/data/rle.ts';
+
+const encodeSiimRelativeRle = (data: Uint8Array, width: number, height: number) => encodeSiimRle({ data, width, height });
 
 /** Reference decoder written from the SIIM description (relative starts, column-major). */
 function decodeRelativeRle(rle: string, w: number, h: number): Uint8Array {
