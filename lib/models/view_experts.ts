@@ -63,10 +63,8 @@ export class ViewExpertBlock {
       const x = lateral ? tf.concat([frontal, lateral], 1) : frontal; // [B, N, W]
       const attended = tf.add(x, selfAttention(layerNorm(x, this.norm1) as tf.Tensor3D, this.attn, keyBias)) as tf.Tensor3D; // [B, N, W]
       if (!lateral) return [tf.add(attended, mlp(layerNorm(attended, this.norm2), this.mlp))];
-      const [b, nf, w] = frontal.shape;
-      const nl = lateral.shape[1];
-      const f = tf.slice(attended, [0, 0, 0], [b, nf, w]); // [B, 1+n, W]
-      const l = tf.slice(attended, [0, nf, 0], [b, nl, w]); // [B, n, W]
+      // One split (its gradient is one concat) rather than two slices (two zero-padded gradients summed).
+      const [f, l] = tf.split(attended, [frontal.shape[1], lateral.shape[1]], 1) as [tf.Tensor3D, tf.Tensor3D]; // [B, 1+n, W], [B, n, W]
       return [
         tf.add(f, mlp(layerNorm(f, this.norm2), this.mlp)),
         tf.add(l, mlp(layerNorm(l, this.norm2Lateral as LayerNormParams), this.mlpLateral as MlpParams)),

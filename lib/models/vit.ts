@@ -119,10 +119,10 @@ export class VisionTransformer {
       const patches = this.embedPatches(lateral ? (tf.concat([frontal, lateral], 0) as tf.Tensor4D) : frontal); // [B or 2B, n, W]
       const patchPos = tf.slice(this.posEmbed, [0, 1, 0], [1, n, width]); // [1, n, W]
       const clsPos = tf.add(tf.slice(this.posEmbed, [0, 0, 0], [1, 1, width]), this.clsToken); // [1, 1, W]
-      const framePatches = lateral ? tf.slice(patches, [0, 0, 0], [b, n, width]) : patches; // [B, n, W]
+      const [framePatches, lateralPatches] = lateral ? tf.split(patches, 2, 0) : [patches, null]; // [B, n, W] each
       let tokens = {
-        frontal: tf.concat([tf.tile(clsPos, [b, 1, 1]), tf.add(framePatches, patchPos)], 1) as tf.Tensor3D, // [B, 1+n, W]
-        lateral: lateral ? (tf.add(tf.slice(patches, [b, 0, 0], [b, n, width]), patchPos) as tf.Tensor3D) : null, // [B, n, W]
+        frontal: tf.concat([tf.tile(clsPos, [b, 1, 1]), tf.add(framePatches!, patchPos)], 1) as tf.Tensor3D, // [B, 1+n, W]
+        lateral: lateralPatches ? (tf.add(lateralPatches, patchPos) as tf.Tensor3D) : null, // [B, n, W]
       };
       let present: tf.Tensor | null = null;
       let keyBias: tf.Tensor4D | null = null;
@@ -135,8 +135,8 @@ export class VisionTransformer {
       const all = tokens.lateral ? tf.concat([tokens.frontal, tokens.lateral], 1) : tokens.frontal; // [B, 1+P, W]
       const normed = layerNorm(all, this.norm);
       const p = all.shape[1] - 1;
-      const global = tf.reshape(tf.slice(normed, [0, 0, 0], [b, 1, width]), [b, width]) as tf.Tensor2D; // [B, W]
-      const local = tf.slice(normed, [0, 1, 0], [b, p, width]) as tf.Tensor3D; // [B, P, W]
+      const [cls, local] = tf.split(normed, [1, p], 1) as [tf.Tensor3D, tf.Tensor3D]; // [B, 1, W], [B, P, W]
+      const global = tf.reshape(cls, [b, width]) as tf.Tensor2D; // [B, W]
       const localMask = (present ? tf.concat([tf.ones([b, n]), tf.tile(tf.reshape(present, [b, 1]), [1, n])], 1) : tf.ones([b, n])) as tf.Tensor2D; // [B, P]
       return { global, local, localMask };
     });

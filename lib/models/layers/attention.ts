@@ -44,6 +44,45 @@ export function keyBiasFromMask(keyMask: tf.Tensor): tf.Tensor4D {
   });
 }
 
+type AttentionCore = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, bias?: tf.Tensor) => tf.Tensor;
+
+/**
+ * softmax(q kᵀ + bias) v with the backward pass written out. Autodiff of the
+ * softmax makes four [B, H, N, N] passes (dy·p, its row sum, ·p, −); here
+ * `dS = P ⊙ (dP − rowsum(dO ⊙ O))` needs two, since rowsum(dP ⊙ P) = rowsum(dO ⊙ O)
+ * is taken over [B, H, N, Dh] — the same identity flash attention uses.
+ */
+function attentionCoreKernel(withBias: boolean): AttentionCore {
+  return tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const save = args[args.length - 1] as tf.GradSaveFunc;
+    const [q, k, v] = args as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+    const biasShape = withBias ? (args[3] as tf.Tensor).shape : [];
+    let scores: tf.Tensor = tf.matMul(q, k, false, true); // [B, H, N, N]
+    if (withBias) scores = tf.add(scores, args[3] as tf.Tensor);
+    const probs = tf.softmax(scores) as tf.Tensor4D; // [B, H, N, N]
+    const out = tf.matMul(probs, v); // [B, H, N, Dh]
+    save([q, k, v, probs, out]);
+    return {
+      value: out,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sq, sk, sv, p, o] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+        const dOut = dy as tf.Tensor4D;
+        const dv = tf.matMul(p, dOut, true, false); // Pᵀ dO [B, H, N, Dh]
+        const dp = tf.matMul(dOut, sv, false, true); // dO vᵀ [B, H, N, N]
+        const rowDot = tf.sum(tf.mul(dOut, o), -1, true); // [B, H, N, 1]
+        const ds = tf.mul(p, tf.sub(dp, rowDot)) as tf.Tensor4D; // [B, H, N, N]
+        const dq = tf.matMul(ds, sk); // [B, H, N, Dh]
+        const dk = tf.matMul(ds, sq, true, false); // [B, H, N, Dh]
+        // The key bias is a constant of the batch (a mask): its gradient is never used.
+        return withBias ? [dq, dk, dv, tf.zeros(biasShape)] : [dq, dk, dv];
+      },
+    };
+  }) as AttentionCore;
+}
+
+const attentionCore = attentionCoreKernel(false);
+const attentionCoreWithBias = attentionCoreKernel(true);
+
 /**
  * softmax(q kᵀ/√Dh + keyBias) v over all heads at once, then the output projection.
  * @param x [B, N, D]
@@ -61,9 +100,8 @@ export function selfAttention(x: tf.Tensor3D, p: AttentionParams, keyBias: tf.Te
   return tf.tidy('selfAttention', () => {
     const qkv = tf.reshape(linear(x, p.qkv), [b, n, 3, h, dh]); // [B, N, 3, H, Dh]
     const [q, k, v] = tf.unstack(tf.transpose(qkv, [2, 0, 3, 1, 4])) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D]; // each [B, H, N, Dh]
-    let scores: tf.Tensor = tf.matMul(tf.mul(q, scalar(1 / Math.sqrt(dh))), k, false, true); // [B, H, N, N]
-    if (keyBias) scores = tf.add(scores, keyBias);
-    const context = tf.matMul(tf.softmax(scores), v); // [B, H, N, Dh]
+    const scaled = tf.mul(q, scalar(1 / Math.sqrt(dh))); // q/√Dh [B, H, N, Dh]
+    const context = keyBias ? attentionCoreWithBias(scaled, k, v, keyBias) : attentionCore(scaled, k, v); // [B, H, N, Dh]
     const merged = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [b, n, d]); // [B, N, D]
     return linear(merged, p.proj) as tf.Tensor3D;
   });
