@@ -83,3 +83,4 @@ export { embedRecords, embedTexts, loadFrozenModel, patchFeatures, type FrozenMo
 export { HEADLINE_METRICS, evaluateSuite, type Headline, type SuiteData, type SuiteOptions, type SuiteResult } from './suite.ts';
 export { ABLATION_VARIANTS, type AblationVariant } from './ablation.ts';
 export { RESULTS_HTML, RESULTS_JSON, RESULTS_MARKDOWN, aggregate, comparisonReportHtml, markdownTable, readComparison, writeComparison, type ComparisonResults, type RunResult } from './results.ts';
+export { DEFAULT_FINE_TUNE, fineTuneProbe, type FineTuneConfig, type FineTuneResult } from './fine_tune.ts';

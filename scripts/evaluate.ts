@@ -1,0 +1,49 @@
+/**
+ * `npm run evaluate -- --model RUN/final --prepared DIR --cohort DIR [--image-size 144] [--quick] [--out FILE]`
+ *
+ * Every downstream evaluation of one pre-trained checkpoint on a dataset in the
+ * MIMIC-CXR-JPG / MS-CXR-T layouts (the synthetic cohort or the real one):
+ * prints the headline metrics and writes the full results as JSON.
+ */
+import { Command } from 'commander';
+import path from 'node:path';
+import { initBackend } from '../lib/backend.ts';
+import { readManifest } from '../lib/data/manifest.ts';
+import { loadFrozenModel } from '../lib/eval/embed.ts';
+import { fineTuneProbe } from '../lib/eval/fine_tune.ts';
+import { HEADLINE_METRICS, evaluateSuite } from '../lib/eval/suite.ts';
+import { writeFileAtomicSync } from '../lib/util/atomic_file.ts';
+
+const opts = new Command()
+  .name('evaluate')
+  .description('Downstream evaluation of a pre-trained Med-ST checkpoint.')
+  .requiredOption('--model <dir>', "a run's final/ folder (model.safetensors, config.json, vocab.txt)")
+  .requiredOption('--prepared <dir>', 'the prepared dataset (manifest + image store)')
+  .requiredOption('--cohort <dir>', 'the dataset root (MS-CXR-T CSVs, train-rle.csv)')
+  .option('--image-size <px>', 'side of the image store to read', '144')
+  .option('--max-tokens <n>', 'token length', '112')
+  .option('--quick', 'fewer folds, seeds and decoder steps', false)
+  .option('--fine-tune', 'also fine-tune the image encoder with a linear head (1/10/100 % labels)', false)
+  .option('--out <file>', 'results JSON', 'evaluation.json')
+  .parse()
+  .opts<{ model: string; prepared: string; cohort: string; imageSize: string; maxTokens: string; quick: boolean; fineTune: boolean; out: string }>();
+
+await initBackend();
+const started = Date.now();
+const model = await loadFrozenModel(path.resolve(opts.model), { maxTokens: Number(opts.maxTokens) });
+const { records } = readManifest(path.resolve(opts.prepared));
+const data = { cohortDir: path.resolve(opts.cohort), preparedDir: path.resolve(opts.prepared), imageSize: Number(opts.imageSize), records };
+const result = await evaluateSuite(model, data, { quick: opts.quick });
+for (const { key, label } of HEADLINE_METRICS) if (result.headline[key] !== undefined) console.log(`${label.padEnd(52)} ${result.headline[key]!.toFixed(3)}`);
+let fineTuned: Record<string, number> | undefined;
+if (opts.fineTune) {
+  fineTuned = {};
+  for (const fraction of [0.01, 0.1, 1]) {
+    const tuned = await fineTuneProbe(path.resolve(opts.model), data, { fraction, epochs: opts.quick ? 1 : 3, maxTokens: Number(opts.maxTokens) });
+    fineTuned[`finetune_${Math.round(fraction * 100)}`] = tuned.auroc;
+    console.log(`${`Fine-tuned AUROC ${Math.round(fraction * 100)}%`.padEnd(52)} ${tuned.auroc.toFixed(3)}`);
+  }
+}
+model.method.dispose();
+writeFileAtomicSync(path.resolve(opts.out), JSON.stringify({ headline: result.headline, fineTuned, result }, null, 1) + '\n');
+console.log(`evaluate: done in ${((Date.now() - started) / 1000).toFixed(0)}s; results in ${path.resolve(opts.out)}`);
