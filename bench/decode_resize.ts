@@ -17,7 +17,7 @@
  * `pip install --retries 0`), and prints a skip line if that fails.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +25,7 @@ import sharp from 'sharp';
 import { preprocessImage } from '../lib/data/preprocess.ts';
 import { Rng } from '../lib/util/rng.ts';
 import type { BenchCase } from './case.ts';
+import { findBenchPython } from './python.ts';
 
 const FILES = 200;
 const SIDE = 1024;
@@ -89,27 +90,6 @@ async function sharpRate(files: string[], concurrency: number): Promise<number> 
   return files.length / best;
 }
 
-function hasPillow(python: string): boolean {
-  if (python.includes('/') && !existsSync(python)) return false;
-  return spawnSync(python, ['-c', 'import PIL, numpy'], { stdio: 'ignore' }).status === 0;
-}
-
-/** A Python with Pillow, or null with the reason. */
-function findPython(): { python: string | null; note: string } {
-  const fromEnv = process.env.MEDST_BENCH_PYTHON;
-  if (fromEnv) return hasPillow(fromEnv) ? { python: fromEnv, note: 'MEDST_BENCH_PYTHON' } : { python: null, note: `MEDST_BENCH_PYTHON=${fromEnv} has no Pillow` };
-  const benchVenv = join(ROOT, '.venv-bench', 'bin', 'python');
-  if (hasPillow(benchVenv)) return { python: benchVenv, note: '.venv-bench' };
-  const projectVenv = join(ROOT, '.venv', 'bin', 'python');
-  if (hasPillow(projectVenv)) return { python: projectVenv, note: '.venv' };
-  console.error('decode-resize: no Python with Pillow; creating .venv-bench from requirements-bench.txt ...');
-  const created = spawnSync('python3', ['-m', 'venv', join(ROOT, '.venv-bench')], { stdio: 'inherit' });
-  if (created.status !== 0) return { python: null, note: '`python3 -m venv .venv-bench` failed' };
-  const pip = join(ROOT, '.venv-bench', 'bin', 'pip');
-  const installed = spawnSync(pip, ['install', '--retries', '0', '-r', join(ROOT, 'requirements-bench.txt')], { stdio: 'inherit' });
-  if (installed.status !== 0 || !hasPillow(benchVenv)) return { python: null, note: 'pip install -r requirements-bench.txt failed' };
-  return { python: benchVenv, note: '.venv-bench (created)' };
-}
 
 export const decodeResizeCase: BenchCase = {
   name: 'decode-resize',
@@ -128,7 +108,7 @@ export const decodeResizeCase: BenchCase = {
         figures[`sharp+area images/s, ${concurrency} in flight`] = Math.round(rate);
         if (rate > bestSharp) [bestSharp, bestConcurrency] = [rate, concurrency];
       }
-      const { python, note } = findPython();
+      const { python, note } = findBenchPython('decode-resize', ['PIL', 'numpy']);
       if (!python) {
         console.log(`decode-resize: SKIP Pillow comparison (${note}); set MEDST_BENCH_PYTHON to a Python with Pillow`);
         figures['Pillow'] = `skipped: ${note}`;

@@ -33,7 +33,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resourceUsage } from 'node:process';
@@ -46,6 +46,7 @@ import { AdamW, clipByGlobalNorm } from '../lib/train/optim.ts';
 import { activeLosses, type StageConfig } from '../lib/train/schedule.ts';
 import { Rng } from '../lib/util/rng.ts';
 import type { BenchCase } from './case.ts';
+import { findBenchPython } from './python.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CHUNKS = 4;
@@ -256,29 +257,6 @@ export function torchSpec(preset: string, method: MedST, batch: HostBatch, steps
   };
 }
 
-function hasTorch(python: string): boolean {
-  if (python.includes('/') && !existsSync(python)) return false;
-  return spawnSync(python, ['-c', 'import torch, numpy'], { stdio: 'ignore' }).status === 0;
-}
-
-/** A Python with torch and numpy, or null with the reason. */
-function findTorchPython(): { python: string | null; note: string } {
-  const fromEnv = process.env.MEDST_BENCH_PYTHON;
-  if (fromEnv) return hasTorch(fromEnv) ? { python: fromEnv, note: 'MEDST_BENCH_PYTHON' } : { python: null, note: `MEDST_BENCH_PYTHON=${fromEnv} has no torch` };
-  const benchVenv = join(ROOT, '.venv-bench', 'bin', 'python');
-  if (hasTorch(benchVenv)) return { python: benchVenv, note: '.venv-bench' };
-  const projectVenv = join(ROOT, '.venv', 'bin', 'python');
-  if (hasTorch(projectVenv)) return { python: projectVenv, note: '.venv' };
-  console.error('medst-step: no Python with torch; installing requirements-bench.txt into .venv-bench ...');
-  if (!existsSync(benchVenv)) {
-    const created = spawnSync('python3', ['-m', 'venv', join(ROOT, '.venv-bench')], { stdio: 'inherit' });
-    if (created.status !== 0) return { python: null, note: '`python3 -m venv .venv-bench` failed' };
-  }
-  const pip = join(ROOT, '.venv-bench', 'bin', 'pip');
-  const installed = spawnSync(pip, ['install', '--retries', '0', '-r', join(ROOT, 'requirements-bench.txt')], { stdio: 'inherit' });
-  if (installed.status !== 0 || !hasTorch(benchVenv)) return { python: null, note: 'pip install -r requirements-bench.txt failed (torch==2.13.0+cpu)' };
-  return { python: benchVenv, note: '.venv-bench (created)' };
-}
 
 interface TorchTiming {
   median: number;
@@ -319,7 +297,7 @@ export const medstStepCase: BenchCase = {
       // every allocation with TF's default CPU allocator; its BFC allocator caches them.
       TF_CPU_ALLOCATOR_USE_BFC: process.env.TF_CPU_ALLOCATOR_USE_BFC ?? '(unset: TF default allocator)',
     };
-    const { python, note } = findTorchPython();
+    const { python, note } = findBenchPython('medst-step', ['torch', 'numpy']);
     if (!python) {
       console.log(`medst-step: SKIP PyTorch comparison (${note}); set MEDST_BENCH_PYTHON to a Python with torch`);
       figures['PyTorch'] = `skipped: ${note}`;

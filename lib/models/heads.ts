@@ -50,8 +50,8 @@ class ProjectionMlp {
   }
 }
 
-/** Global projection head: [B, W] → [B, d], unit norm. */
-export class GlobalProjectionHead {
+/** What both heads own: their parameters and the shared MLP. */
+abstract class ProjectionHead {
   readonly mlp: ProjectionMlp;
   readonly params: ParameterSet;
 
@@ -63,7 +63,10 @@ export class GlobalProjectionHead {
   get config(): ProjectionHeadConfig {
     return this.mlp.config;
   }
+}
 
+/** Global projection head: [B, W] → [B, d], unit norm. */
+export class GlobalProjectionHead extends ProjectionHead {
   /**
    * @param x [B, W] global features
    * @returns [B, d] L2-normalised embeddings
@@ -77,19 +80,7 @@ export class GlobalProjectionHead {
 }
 
 /** Local projection head: [B, P, W] → [B, P, d] per token, unit norm. */
-export class LocalProjectionHead {
-  readonly mlp: ProjectionMlp;
-  readonly params: ParameterSet;
-
-  constructor(params: ParameterSet, config: ProjectionHeadConfigInput) {
-    this.params = params;
-    this.mlp = new ProjectionMlp(params, config);
-  }
-
-  get config(): ProjectionHeadConfig {
-    return this.mlp.config;
-  }
-
+export class LocalProjectionHead extends ProjectionHead {
   /**
    * @param x [B, P, W] local features
    * @param mask optional [B, P]: BatchNorm statistics over tokens with mask 1 only; masked tokens are zeroed
