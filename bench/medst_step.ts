@@ -15,7 +15,7 @@
  * Per side: 3 warm-up steps, then N timed steps (median and p90 ms/step,
  * pairs/s). medst also reports peak RSS (sampled `rss` and `maxRSS`) and
  * `tf.memory().numTensors` before/after the timed steps (must be equal). The
- * step mirrors `runStep` of lib/train/trainer.ts (not exported): variableGrads
+ * step is the trainer's own `trainingStep` (lib/train/trainer.ts): variableGrads
  * over the weighted sum, the loss and terms read back, clipByGlobalNorm,
  * AdamW.apply. PyTorch runs with `torch.set_num_threads` = the TF thread count.
  *
@@ -40,10 +40,10 @@ import { resourceUsage } from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { activeBackend } from '../lib/backend.ts';
 import type { HostBatch } from '../lib/data/batches.ts';
-import { toTensors } from '../lib/data/batches.ts';
 import { MedST, medstConfig, type MedSTPreset } from '../lib/methods/medst.ts';
-import { AdamW, clipByGlobalNorm } from '../lib/train/optim.ts';
-import { activeLosses, type StageConfig } from '../lib/train/schedule.ts';
+import { AdamW } from '../lib/train/optim.ts';
+import { trainingStep } from '../lib/train/trainer.ts';
+import type { StageConfig } from '../lib/train/schedule.ts';
 import { Rng } from '../lib/util/rng.ts';
 import type { BenchCase } from './case.ts';
 import { findBenchPython } from './python.ts';
@@ -128,41 +128,9 @@ export function syntheticBatch(crop: number, seed: number): HostBatch {
   };
 }
 
-/** One training step as the trainer runs it; returns the loss. Every tensor made is disposed. */
+/** One training step exactly as the trainer runs it; returns the loss. */
 function trainStep(method: MedST, optimizer: AdamW, batch: HostBatch): number {
-  const trainable = method.params.named({ trainableOnly: true });
-  const nameOf = new Map(trainable.map(([name, variable]) => [variable.name, name] as const));
-  const tensors = toTensors(batch);
-  const kept: tf.Scalar[] = [];
-  let result: { value: tf.Scalar; grads: tf.NamedTensorMap } | null = null;
-  try {
-    result = tf.variableGrads(() => {
-      const terms = method.lossTerms({ batch, tensors, stage: STAGE });
-      const weighted: tf.Scalar[] = [];
-      for (const name of activeLosses(STAGE)) {
-        const term = terms[name];
-        if (!term) throw new Error(`medst-step: loss term ${name} missing`);
-        kept.push(tf.keep(term));
-        weighted.push(tf.mul(term, STAGE.losses[name]!));
-      }
-      return tf.addN(weighted) as tf.Scalar;
-    }, trainable.map(([, v]) => v));
-    const grads: Record<string, tf.Tensor> = {};
-    for (const [tfName, grad] of Object.entries(result.grads)) grads[nameOf.get(tfName)!] = grad;
-    const loss = result.value.dataSync()[0]!;
-    for (const term of kept) term.dataSync();
-    const { grads: clipped } = clipByGlobalNorm(grads, CLIP_NORM);
-    optimizer.apply(trainable, clipped, LEARNING_RATE);
-    tf.dispose(Object.values(clipped));
-    return loss;
-  } finally {
-    tf.dispose(Object.values(tensors));
-    tf.dispose(kept);
-    if (result) {
-      result.value.dispose();
-      tf.dispose(Object.values(result.grads));
-    }
-  }
+  return trainingStep(method, optimizer, batch, STAGE, { step: 0, stage: 0, epoch: 0, batch: 0, learningRate: LEARNING_RATE, gradClipNorm: CLIP_NORM }).loss;
 }
 
 function quantile(sorted: number[], q: number): number {

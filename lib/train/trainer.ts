@@ -141,7 +141,7 @@ export async function train(method: PretrainingMethod, data: TrainingData, confi
         for (let e = position.epoch; e < stage.epochs; e++) {
           for await (const batch of loader.epoch(e, position.batch)) {
             const stepInStage = e * perEpoch + position.batch;
-            const record = runStep(method, optimizer, batch, stage, {
+            const record = trainingStep(method, optimizer, batch, stage, {
               step: position.step,
               stage: s,
               epoch: e,
@@ -173,7 +173,8 @@ export async function train(method: PretrainingMethod, data: TrainingData, confi
   return { position, resumedFrom: resumeDir, steps, finished: true };
 }
 
-interface StepContext {
+/** Where a step sits in the run, and its optimiser settings. */
+export interface StepContext {
   step: number;
   stage: number;
   epoch: number;
@@ -182,8 +183,12 @@ interface StepContext {
   gradClipNorm: number;
 }
 
-/** One optimisation step; every tensor it makes is disposed before it returns. */
-function runStep(method: PretrainingMethod, optimizer: AdamW, batch: HostBatch, stage: StageConfig, context: StepContext): StepRecord {
+/**
+ * One optimisation step: the stage-weighted loss terms, gradients, clipping and
+ * AdamW (skipped when the loss or gradient is not finite). Every tensor it makes
+ * is disposed before it returns. Exported for the step benchmark.
+ */
+export function trainingStep(method: PretrainingMethod, optimizer: AdamW, batch: HostBatch, stage: StageConfig, context: StepContext): StepRecord {
   const started = performance.now();
   const trainable = method.params.named({ trainableOnly: true });
   const nameOf = new Map(trainable.map(([name, variable]) => [variable.name, name] as const));
