@@ -1,15 +1,19 @@
 /**
  * `decode-resize`: JPEG decode + grayscale + longest side to 256 with area
  * averaging, raw bytes out — medst's `preprocessImage` (sharp decodes, the
- * area resample is TypeScript) versus Pillow (`bench/pillow_decode_resize.py`)
+ * area resample is WebAssembly SIMD) versus Pillow (`bench/pillow_decode_resize.py`)
  * on the same 200 synthetic 1024×1024 grayscale JPEGs (quality 90, one
  * component, as MIMIC-CXR-JPG) in the same run. Each side reports its fastest
  * of 3 passes after a warm-up.
  *
- * Headline: sharp with `CONCURRENCY` images in flight (libuv threadpool; the
- * area resample runs on the main thread) against Pillow in one process; the
- * verdict line is PASS when the best sharp rate ≥ that Pillow rate. Pillow
- * with as many processes as there are cores is reported beside it, labelled.
+ * Headline: sharp with `CONCURRENCY` images in flight (libuv threadpool, through the same
+ * ordered pool as `npm run prepare`) against Pillow in one process; the verdict line is PASS
+ * when the best sharp rate ≥ that Pillow rate. Beside it, the ratios at equal resources (one
+ * core each: sharp 1 in flight vs 1 process; all cores each: best sharp vs one Pillow process
+ * per core) and the decode alone on each side, which is where the time goes: the area
+ * resample is WebAssembly SIMD (≈ 1 ms of 1024² → 256²), and sharp's bundled libvips/mozjpeg
+ * JPEG decode plus its per-call pipeline cost (≈ 1.2 ms on a 64×64 JPEG) is slower than
+ * Pillow's libjpeg-turbo here.
  *
  * Python with Pillow is looked for in this order: $MEDST_BENCH_PYTHON,
  * .venv-bench/bin/python, .venv/bin/python; when none has Pillow, the bench
@@ -18,11 +22,16 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
+import { activeBackend } from '../lib/backend.ts';
+import { decodeRasterGray8 } from '../lib/data/image_io.ts';
 import { preprocessImage } from '../lib/data/preprocess.ts';
+import { forEachSettledInOrder } from '../lib/util/ordered_pool.ts';
 import { Rng } from '../lib/util/rng.ts';
 import type { BenchCase } from './case.ts';
 import { findBenchPython } from './python.ts';
@@ -71,15 +80,14 @@ async function writeJpegs(dir: string): Promise<string[]> {
   return files;
 }
 
-/** Fastest of REPEATS passes over `files` with `concurrency` images in flight. */
-async function sharpRate(files: string[], concurrency: number): Promise<number> {
-  const pass = async (list: string[]): Promise<void> => {
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < list.length) await preprocessImage(list[next++]!, SIZE);
-    };
-    await Promise.all(Array.from({ length: concurrency }, worker));
-  };
+/**
+ * Fastest of REPEATS passes over `files` with `concurrency` images in flight — through the
+ * same ordered pool `npm run prepare` uses — of `work` (the full preprocessing, or the decode alone).
+ */
+async function sharpRate(files: string[], concurrency: number, work: (file: string) => Promise<unknown>): Promise<number> {
+  const pass = (list: string[]): Promise<void> => forEachSettledInOrder(list, concurrency, work, (file, result) => {
+    if (result.status === 'rejected') throw new Error(`decode-resize: ${file}: ${(result.reason as Error).message}`);
+  });
   await pass(files.slice(0, 20));
   let best = Infinity;
   for (let r = 0; r < REPEATS; r++) {
@@ -90,6 +98,21 @@ async function sharpRate(files: string[], concurrency: number): Promise<number> 
   return files.length / best;
 }
 
+/** `tf.node.decodeJpeg` to a grey [H, W, 1] tensor read back to JS, or null on the pure-JS backend. */
+function tensorflowDecoder(): ((file: string) => Promise<unknown>) | null {
+  const info = activeBackend();
+  if (!info || info.package === '@tensorflow/tfjs-backend-cpu') return null;
+  const tfnode = createRequire(import.meta.url)(info.package) as { node: { decodeJpeg(bytes: Uint8Array, channels: number): { dataSync(): Uint8Array | Int32Array | Float32Array; dispose(): void } } };
+  return async (file) => {
+    const image = tfnode.node.decodeJpeg(await readFile(file), 1);
+    const pixels = image.dataSync();
+    image.dispose();
+    return pixels;
+  };
+}
+
+const preprocess = (file: string): Promise<Uint8Array> => preprocessImage(file, SIZE);
+const decodeOnly = async (file: string): Promise<unknown> => decodeRasterGray8(await readFile(file), file);
 
 export const decodeResizeCase: BenchCase = {
   name: 'decode-resize',
@@ -104,10 +127,15 @@ export const decodeResizeCase: BenchCase = {
       let bestSharp = 0;
       let bestConcurrency = 1;
       for (const concurrency of CONCURRENCY) {
-        const rate = await sharpRate(files, concurrency);
+        const rate = await sharpRate(files, concurrency, preprocess);
         figures[`sharp+area images/s, ${concurrency} in flight`] = Math.round(rate);
         if (rate > bestSharp) [bestSharp, bestConcurrency] = [rate, concurrency];
       }
+      // Where the time goes: sharp's JPEG decode alone (8-bit grey out), one at a time.
+      figures['sharp decode only images/s, 1 in flight'] = Math.round(await sharpRate(files, 1, decodeOnly));
+      // The other native JPEG decoder at hand: TensorFlow's libjpeg-turbo, through tfjs-node.
+      const tfDecode = tensorflowDecoder();
+      if (tfDecode) figures['tfjs-node decodeJpeg only images/s, 1 at a time'] = Math.round(await sharpRate(files, 1, tfDecode));
       const { python, note } = findBenchPython('decode-resize', ['PIL', 'numpy']);
       if (!python) {
         console.log(`decode-resize: SKIP Pillow comparison (${note}); set MEDST_BENCH_PYTHON to a Python with Pillow`);
@@ -116,22 +144,31 @@ export const decodeResizeCase: BenchCase = {
       }
       const dump = join(dir, 'pillow-first.raw');
       const script = join(ROOT, 'bench', 'pillow_decode_resize.py');
-      const pillowRate = (processes: number): { imagesPerSecond: number; pillow: string } => {
-        const args = [script, '--size', String(SIZE), '--repeats', String(REPEATS), '--processes', String(processes), '--dump', dump, ...files];
+      const pillowRate = (processes: number, decodeOnlyPillow = false): { imagesPerSecond: number; pillow: string } => {
+        const args = [script, '--size', String(SIZE), '--repeats', String(REPEATS), '--processes', String(processes), '--dump', dump, ...(decodeOnlyPillow ? ['--decode-only'] : []), ...files];
         const result = spawnSync(python, args, { encoding: 'utf8' });
         if (result.status !== 0) throw new Error(`decode-resize: ${script} failed:\n${result.stderr}`);
         return JSON.parse(result.stdout.trim().split('\n').pop()!) as { imagesPerSecond: number; pillow: string };
       };
       const pillow = pillowRate(1);
       figures[`Pillow ${pillow.pillow} images/s (1 process, ${note})`] = Math.round(pillow.imagesPerSecond);
+      const pillowDecode = pillowRate(1, true).imagesPerSecond;
+      figures['Pillow decode only images/s (1 process)'] = Math.round(pillowDecode);
       const cores = availableParallelism();
-      if (cores > 1) figures[`Pillow images/s, ${cores} processes (context only)`] = Math.round(pillowRate(cores).imagesPerSecond);
+      const pillowAllCores = cores > 1 ? pillowRate(cores).imagesPerSecond : pillow.imagesPerSecond;
+      if (cores > 1) figures[`Pillow images/s, ${cores} processes`] = Math.round(pillowAllCores);
       const ratio = bestSharp / pillow.imagesPerSecond;
+      const sharpOne = figures['sharp+area images/s, 1 in flight'] as number;
+      const sharpDecode = figures['sharp decode only images/s, 1 in flight'] as number;
       figures[`ratio sharp(${bestConcurrency} in flight)/Pillow(1 process)`] = Number(ratio.toFixed(2));
-      figures['ratio sharp(1 in flight)/Pillow(1 process)'] = Number(((figures['sharp+area images/s, 1 in flight'] as number) / pillow.imagesPerSecond).toFixed(2));
+      // Equal resources: one core each, and all cores each.
+      figures['ratio sharp(1 in flight)/Pillow(1 process), one core each'] = Number((sharpOne / pillow.imagesPerSecond).toFixed(2));
+      figures[`ratio sharp(${bestConcurrency} in flight)/Pillow(${cores} processes), all cores each`] = Number((bestSharp / pillowAllCores).toFixed(2));
+      figures['ratio decode only, sharp/Pillow (one core each)'] = Number((sharpDecode / pillowDecode).toFixed(2));
       const verdict = ratio >= 1 ? 'PASS' : 'FAIL';
       figures['requirement sharp ≥ Pillow'] = `${verdict} (sharp ${bestConcurrency} in flight vs Pillow 1 process: ${ratio.toFixed(2)}×)`;
-      console.log(`decode-resize: ${verdict}: sharp ${Math.round(bestSharp)} images/s (${bestConcurrency} in flight) vs Pillow ${Math.round(pillow.imagesPerSecond)} images/s (1 process), ratio ${ratio.toFixed(2)}`);
+      console.log(`decode-resize: ${verdict}: sharp ${Math.round(bestSharp)} images/s (${bestConcurrency} in flight) vs Pillow ${Math.round(pillow.imagesPerSecond)} images/s (1 process), ratio ${ratio.toFixed(2)}; ` +
+        `at equal cores ${(sharpOne / pillow.imagesPerSecond).toFixed(2)} (one each) and ${(bestSharp / pillowAllCores).toFixed(2)} (all each); decode alone ${(sharpDecode / pillowDecode).toFixed(2)}`);
       // Same files, same maths: the outputs should agree to rounding (Pillow's reduce rounds ties up, medst to even).
       const ours = await preprocessImage(files[0]!, SIZE);
       const theirs = readFileSync(dump);

@@ -8,6 +8,7 @@ import sharp from 'sharp';
 import { decodeDicom, type DicomReadOptions } from './dicom.ts';
 import { DataError } from './errors.ts';
 import { rgbToLuminance, type GrayImage8 } from './gray_image.ts';
+import { rasterSampleKind } from './raster_header.ts';
 
 /** True when the bytes carry the DICOM Part 10 marker `DICM` at offset 128. */
 export function hasDicomMagic(bytes: Uint8Array): boolean {
@@ -22,14 +23,25 @@ export function hasDicomMagic(bytes: Uint8Array): boolean {
 export async function decodeRasterGray8(bytes: Uint8Array, file: string): Promise<GrayImage8> {
   let decoded: { data: Buffer; info: sharp.OutputInfo };
   try {
-    decoded = await sharp(bytes).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    const image = sharp(bytes);
+    // Without 'b-w', sharp turns an 8-bit grey image into three sRGB bands and the luminance
+    // below undoes it: twice the decode time for every radiograph. Colour images keep sRGB so
+    // that luminance is Pillow's BT.601 luma of the coded values (libvips's 'b-w' is a
+    // linear-light grey), and 16-bit grey keeps sharp's sRGB reduction (v >> 8), as before.
+    let kind = rasterSampleKind(bytes);
+    if (kind === 'unknown') {
+      const { channels, depth } = await image.metadata();
+      kind = depth === 'uchar' && channels !== undefined && channels <= 2 ? 'gray8' : 'other';
+    }
+    if (kind === 'gray8') image.toColourspace('b-w');
+    decoded = await image.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
   } catch (error) {
     throw new DataError('bad-file', `not a readable image: ${(error as Error).message}`, { file });
   }
   const { width, height, channels } = decoded.info;
   const samples = new Uint8Array(decoded.data.buffer, decoded.data.byteOffset, decoded.data.length);
   let data: Uint8Array;
-  if (channels === 1) data = Uint8Array.from(samples);
+  if (channels === 1) data = samples; // sharp's own allocation: no copy needed
   else if (channels === 2) data = Uint8Array.from({ length: width * height }, (_, index) => samples[index * 2]!); // grey + alpha
   else if (channels === 3 || channels === 4) data = rgbToLuminance(samples, channels);
   else throw new DataError('unsupported', `images with ${channels} channels are not read`, { file });

@@ -8,6 +8,7 @@ import { ImageStoreWriter } from './image_store.ts';
 import { writeManifest, type ManifestInfo, type ManifestRecord } from './manifest.ts';
 import { buildMimicManifest } from './mimic_manifest.ts';
 import { preprocessImage } from './preprocess.ts';
+import { forEachSettledInOrder } from '../util/ordered_pool.ts';
 
 /** Options of `prepareDataset`. */
 export interface PrepareOptions {
@@ -73,24 +74,19 @@ export async function prepareDataset(options: PrepareOptions): Promise<PrepareRe
     options.onStart?.(jobs.length + reused);
     let done = reused;
     const concurrency = options.concurrency ?? 4;
-    // Decode in parallel windows, append in job order so the store is deterministic.
-    for (let start = 0; start < jobs.length; start += concurrency) {
-      const window = jobs.slice(start, start + concurrency);
-      const results = await Promise.allSettled(window.map((job) => preprocessImage(job.file, options.size)));
-      results.forEach((result, i) => {
-        const job = window[i]!;
-        if (result.status === 'fulfilled') {
-          writer.append(job.id, result.value);
-          decoded++;
-        } else {
-          const error = result.reason instanceof DataError ? result.reason : new DataError('bad-file', `cannot decode image: ${(result.reason as Error).message}`, { file: job.file });
-          issues.report(error); // throws in strict mode
-          failed.add(job.id);
-        }
-      });
-      done += window.length;
+    // Decode with `concurrency` images in flight, append in job order so the store is deterministic.
+    await forEachSettledInOrder(jobs, concurrency, (job) => preprocessImage(job.file, options.size), (job, result) => {
+      if (result.status === 'fulfilled') {
+        writer.append(job.id, result.value);
+        decoded++;
+      } else {
+        const error = result.reason instanceof DataError ? result.reason : new DataError('bad-file', `cannot decode image: ${(result.reason as Error).message}`, { file: job.file });
+        issues.report(error); // throws in strict mode
+        failed.add(job.id);
+      }
+      done++;
       options.onProgress?.(done, issues.total);
-    }
+    });
     writer.close();
   } catch (error) {
     writer.close();

@@ -1,0 +1,46 @@
+/**
+ * What a PNG or JPEG header says about its samples, read from the bytes without a decoder:
+ * enough to tell an 8-bit grey image (every radiograph in MIMIC-CXR-JPG) from colour or
+ * 16-bit ones before decoding, which saves a separate `sharp().metadata()` pass per image.
+ */
+
+/** 'gray8': one grey channel (PNG: optionally with alpha) of 8 bits or fewer; 'other': colour,
+ * palette or 16-bit; 'unknown': not a PNG/JPEG header this reads (ask the decoder). */
+export type RasterSampleKind = 'gray8' | 'other' | 'unknown';
+
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+export function rasterSampleKind(bytes: Uint8Array): RasterSampleKind {
+  if (bytes.length >= 26 && PNG_SIGNATURE.every((value, index) => bytes[index] === value)) {
+    // IHDR is the first chunk: bit depth at byte 24, colour type at 25 (0 grey, 4 grey + alpha).
+    const bitDepth = bytes[24]!;
+    const colourType = bytes[25]!;
+    return (colourType === 0 || colourType === 4) && bitDepth <= 8 ? 'gray8' : 'other';
+  }
+  if (bytes.length >= 4 && bytes[0] === 0xff && bytes[1] === 0xd8) return jpegSampleKind(bytes);
+  return 'unknown';
+}
+
+/** Walk the JPEG marker segments to the frame header (SOFn) and read its precision and component count. */
+function jpegSampleKind(bytes: Uint8Array): RasterSampleKind {
+  let offset = 2;
+  while (offset + 4 <= bytes.length) {
+    if (bytes[offset] !== 0xff) return 'unknown';
+    const marker = bytes[offset + 1]!;
+    if (marker === 0xff) {
+      offset++; // fill byte
+      continue;
+    }
+    const length = (bytes[offset + 2]! << 8) | bytes[offset + 3]!;
+    // SOF0–SOF15 except DHT (C4), JPG (C8) and DAC (CC).
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      if (offset + 10 > bytes.length) return 'unknown';
+      const precision = bytes[offset + 4]!;
+      const components = bytes[offset + 9]!;
+      return components === 1 && precision === 8 ? 'gray8' : 'other';
+    }
+    if (marker === 0xd9 || marker === 0xda) return 'unknown'; // EOI / start of scan before any frame header
+    offset += 2 + length;
+  }
+  return 'unknown';
+}
