@@ -38,12 +38,13 @@ export interface FrontalGeometry {
   med: Layer;
 }
 
-/** Smooth bump on q ∈ [0,1]: rises as a quarter ellipse to 1 at qPeak, then falls by `drop` at q = 1. */
-function bulge(q: number, qPeak: number, drop: number): number {
-  if (q < qPeak) {
-    const z = (q - qPeak) / qPeak;
-    return Math.sqrt(Math.max(0, 1 - z * z));
-  }
+/**
+ * Heart border profile on q ∈ [0,1] (top of the heart → diaphragm): leaves the upper
+ * mediastinum with a gentle slope (no shoulder), peaks at qPeak, then falls by `drop` at
+ * q = 1. `round` < 1 makes the rise rounder (right atrium), 1 a plain sine (left ventricle).
+ */
+function bulge(q: number, qPeak: number, drop: number, round: number): number {
+  if (q < qPeak) return Math.pow(Math.sin((Math.PI / 2) * (q / qPeak)), round);
   const z = (q - qPeak) / (1 - qPeak);
   return 1 - drop * z * z;
 }
@@ -83,8 +84,8 @@ export function frontalGeometry(scene: StudyScene, liftR: number, liftL: number)
     if (y > heartTop) {
       // Right border bulges gently low down (right atrium); the left border sweeps out to the apex near the diaphragm.
       const q = Math.min(1, (y - heartTop) / (heartBottom - heartTop));
-      r = Math.max(r, upR + (heartRight - upR) * bulge(q, 0.62, 0.25));
-      l = Math.max(l, upL + (heartLeft - upL) * bulge(q, 0.8, 0.35));
+      r = Math.max(r, upR + (heartRight - upR) * bulge(q, 0.62, 0.25, 0.75));
+      l = Math.max(l, upL + (heartLeft - upL) * bulge(q, 0.8, 0.35, 1));
     }
     medR[y] = mid - r;
     medL[y] = mid + l;

@@ -31,7 +31,7 @@ function drawSoftTissue(g: FrontalGeometry, A: PatientAnatomy, dens: Layer, flui
     const v = y / S;
     // Heart is denser than the upper mediastinum; both are denser than the chest wall.
     const vert = 0.7 + 0.3 * smoothstep(g.apexY, g.domeR, y);
-    const medAmp = 0.16 + 0.05 * smoothstep(0.1, 0.35, v) + 0.03 * smoothstep(g.heartTop - 0.03 * S, g.heartTop + 0.06 * S, y);
+    const medAmp = 0.16 + 0.05 * smoothstep(0.1, 0.35, v) + 0.015 * smoothstep(g.heartTop - 0.03 * S, g.heartTop + 0.06 * S, y);
     let o = y * S;
     for (let x = 0; x < S; x++, o++) {
       const dx = Math.abs(x - mid);
@@ -47,17 +47,22 @@ function drawSoftTissue(g: FrontalGeometry, A: PatientAnatomy, dens: Layer, flui
         // Path length through lung: thin at the borders, thickest mid-lateral and towards the bases.
         val -= 0.34 * lung * THICK_LUT[(f * 255) | 0]! * vert;
       }
-      val += 0.1 * fl;
       const dia = g.diaY[x]!;
       let below = 0;
-      if (y > dia - e && dx < lh + 0.04 * S) {
+      // Liver, spleen and stomach fill the body below the diaphragm out to the abdominal wall.
+      if (y > dia - e) {
         below = smoothstep(dia - e, dia + e, y);
         val += 0.2 * below * inBody;
         // Posterior recesses: aerated lung behind the domes still darkens the upper abdomen.
         if (dx < lh && dx > (x < mid ? mid - mr : ml - mid)) val -= 0.1 * (1 - fl) * below * Math.exp(-(y - dia) / (0.05 * S));
       }
-      // The heart and mediastinum end at the diaphragm.
-      val += medAmp * g.med.data[o]! * inBody * (1 - below);
+      // Pleural fluid is water density, like the liver below it: the two merge (the hemidiaphragm
+      // and costophrenic angle are lost), leaving the meniscus as the visible edge.
+      val += 0.17 * fl * (1 - below);
+      // The heart and mediastinum end at the diaphragm; being rounded, they are thickest centrally.
+      const across = (2 * x - mr - ml) / Math.max(1, ml - mr);
+      const round = 0.72 + 0.28 * Math.sqrt(Math.max(0, 1 - across * across));
+      val += medAmp * round * g.med.data[o]! * inBody * (1 - below);
       d[o] = val;
     }
   }
@@ -68,24 +73,32 @@ function drawSoftTissue(g: FrontalGeometry, A: PatientAnatomy, dens: Layer, flui
   }
 }
 
-/** Thoracic spine: vertebral bodies with brighter end plates, pedicles, spinous processes. */
+/**
+ * Thoracic spine: vertebral bodies with slightly brighter end plates, pedicles, spinous
+ * processes — faint behind the heart and mediastinum, as on a well-penetrated PA film.
+ */
 function drawSpine(g: FrontalGeometry, dens: Layer): void {
   const { S, mid } = g;
-  const d = dens.data;
+  const spine = scratchLayer('fr.spine', S, S);
+  const d = spine.data;
   const bodyH = 0.032 * S, disc = 0.009 * S, halfW = 0.036 * S;
   for (let yc = -0.01 * S; yc < S; yc += bodyH + disc) {
     const y0 = Math.max(0, Math.round(yc)), y1 = Math.min(S - 1, Math.round(yc + bodyH));
     const x0 = Math.round(mid - halfW), x1 = Math.round(mid + halfW);
     for (let y = y0; y <= y1; y++) {
-      const plate = y - y0 < 1.2 || y1 - y < 1.2 ? 0.03 : 0;
+      const plate = y - y0 < 1.2 || y1 - y < 1.2 ? 0.02 : 0;
       for (let x = x0; x <= x1; x++) {
-        const edge = Math.abs(x - mid) > halfW - 1.2 ? 0.025 : 0;
+        const edge = Math.abs(x - mid) > halfW - 1.2 ? 0.02 : 0;
         d[y * S + x] += 0.035 + plate + edge;
       }
     }
-    for (const dir of [-1, 1]) addEllipse(dens, mid + dir * 0.026 * S, yc + 0.3 * bodyH, 0.008 * S, 0.011 * S, 0, 0.06, 1, 0);
-    addEllipse(dens, mid, yc + 0.8 * bodyH, 0.005 * S, 0.012 * S, 0, 0.05, 1, 0);
+    for (const dir of [-1, 1]) addEllipse(spine, mid + dir * 0.026 * S, yc + 0.3 * bodyH, 0.008 * S, 0.011 * S, 0, 0.05, 1, 0);
+    addEllipse(spine, mid, yc + 0.8 * bodyH, 0.005 * S, 0.012 * S, 0, 0.04, 1, 0);
   }
+  // Soften the edges (a real spine is not drawn with a ruler), then fade it over the mediastinum.
+  blur(spine, Math.max(1, Math.round(S / 256)), 1, scratchLayer('fr.tmp', S, S).data);
+  const out = dens.data, med = g.med.data;
+  for (let i = 0; i < d.length; i++) out[i] += d[i]! * (1 - 0.45 * med[i]!);
 }
 
 /** Ribs, clavicles, scapulae and humeral heads, max-composited into `bone`. */
