@@ -30,9 +30,10 @@ export function lateralFluid(scene: StudyScene, g: LateralGeometry, fluid: Float
         const l = lung[o]!;
         if (l <= 0 || y > dia[x]! + 1) continue;
         const q = Math.min(1, Math.max(0, (x - la) / Math.max(1, lp - la)));
-        // Meniscus climbing the posterior chest wall.
+        // Meniscus: concave upwards, climbing the posterior chest wall (and a little anteriorly).
         const q2 = q * q;
-        const level = sulcus - h - 0.05 * S * q2 * q2 * (0.5 + s);
+        const a2 = (1 - q) * (1 - q);
+        const level = sulcus - h - 0.08 * S * q2 * q2 * (0.5 + s) - 0.025 * S * a2 * a2 * s;
         const f = smoothstep(level - 0.01 * S, level + 0.025 * S, y) * l;
         if (f > 0) fluid[o] = Math.max(fluid[o]!, vis * f);
       }

@@ -89,7 +89,8 @@ export function lateralGeometry(scene: StudyScene, liftR: number, liftL: number)
   addEllipse(heartMask, heart.cx, heart.cy, heart.rx, heart.ry, heart.angle, 1, 0.02 * S, 0);
 
   const lung = scratchLayer('lat.lung', S, S);
-  const e = Math.max(1, 0.005 * S);
+  // Two lungs superimposed never share one sharp outline: soft borders.
+  const e = Math.max(1, 0.012 * S);
   for (let y = 0; y < S; y++) {
     const la = lungA[y]!, lp = lungP[y]!;
     let o = y * S;

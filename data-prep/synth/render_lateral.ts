@@ -38,7 +38,8 @@ function drawBody(g: LateralGeometry, A: PatientAnatomy, dens: Layer, fluid: Flo
         // Both lungs superimpose: thickest in the middle third, thinner anteriorly.
         val -= 0.34 * l * Math.sqrt(Math.sin(Math.PI * (0.06 + 0.88 * f)));
       }
-      val += 0.1 * fl;
+      // Water density; the other lung's air still overlies it, so a little below the abdomen's.
+      val += 0.13 * fl;
       const dia = Math.min(g.diaR[x]!, g.diaL[x]!);
       if (y > dia) {
         const below = smoothstep(dia, dia + 0.02 * S, y);
@@ -73,8 +74,9 @@ function drawSkeleton(g: LateralGeometry, A: PatientAnatomy, bone: Layer, dens: 
   // Sternum: manubrium then body, just behind the anterior skin.
   const r0 = Math.round(0.17 * S), r1 = Math.round(0.55 * S);
   const sx0 = g.skinA[r0]! + 0.028 * S, sx1 = g.skinA[r1]! + 0.024 * S;
-  strokeMax(bone, [sx0 + 0.01 * S, 0.16 * S, sx0, 0.24 * S], 0.02 * S, 0.2, 0.6);
-  strokeMax(bone, [sx0, 0.25 * S, sx1, r1], 0.013 * S, 0.18, 0.6, 0.011 * S);
+  // Cortical bone seen edge-on, thin marrow between: a modest, soft-edged band, not a rod.
+  strokeMax(bone, [sx0 + 0.01 * S, 0.16 * S, sx0, 0.24 * S], 0.018 * S, 0.11, 0.8);
+  strokeMax(bone, [sx0, 0.25 * S, sx1, r1], 0.012 * S, 0.09, 0.8, 0.01 * S);
   // Posterior ribs: faint oblique arcs sweeping anteriorly and down from the spine.
   for (let k = 0; k < 10; k++) {
     const y0 = g.apexTop[Math.round(g.spineX[0]!)]! + (k + 0.3) * A.ribGap * S;
