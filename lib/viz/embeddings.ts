@@ -1,8 +1,14 @@
 /**
- * Two-dimensional maps of embeddings for plots: PCA by power iteration with
- * deflation on the D×D covariance (D is the joint width, 32–128, so this is cheap
- * and exact enough for a picture). Deterministic: the start vectors are fixed.
+ * Two-dimensional maps of embeddings for plots.
+ * - `pca2d`: PCA by power iteration with deflation on the D×D covariance (D is the
+ *   joint width, 32–128, so this is cheap and exact enough for a picture); linear,
+ *   so distances along the axes mean something and the explained variance is known.
+ * - `umap2d`: UMAP (umap-js), which keeps local neighbourhoods (clusters, a
+ *   patient's nearby studies) at the cost of global distances.
+ * Both are deterministic: fixed start vectors, and a seeded generator for UMAP.
  */
+import { UMAP } from 'umap-js';
+import { Rng } from '../util/rng.ts';
 
 /** A 2-D projection of N points. */
 export interface Projection2D {
@@ -10,7 +16,7 @@ export interface Projection2D {
   x: Float32Array;
   /** [N] second coordinate. */
   y: Float32Array;
-  /** Fraction of the total variance along each of the two axes. */
+  /** Fraction of the total variance along each of the two axes (PCA); NaN for UMAP, whose axes carry none. */
   explained: [number, number];
 }
 
@@ -71,4 +77,41 @@ export function pca2d(data: Float32Array, rows: number, cols: number, iterations
     y[r] = b;
   }
   return { x, y, explained: [total > 0 ? values[0]! / total : 0, total > 0 ? values[1]! / total : 0] };
+}
+
+/** Options of `umap2d`; defaults are umap-learn's, except the fixed seed. */
+export interface UmapOptions {
+  /** Neighbourhood size: larger keeps more global structure (default 15, capped at N − 1). */
+  neighbors?: number;
+  /** How tightly points may pack in the map (default 0.1). */
+  minDist?: number;
+  /** Optimisation epochs (default: umap-js's choice, 500 for N ≤ 10 000). */
+  epochs?: number;
+  /** Seed of the generator UMAP draws from (default 0). */
+  seed?: number;
+}
+
+/**
+ * UMAP to two dimensions (Euclidean distances between rows).
+ * @param data [N, D] row-major; N ≥ 3.
+ */
+export function umap2d(data: Float32Array, rows: number, cols: number, options: UmapOptions = {}): Projection2D {
+  if (data.length !== rows * cols) throw new Error(`umap2d: ${data.length} values for [${rows}, ${cols}]`);
+  if (rows < 3) throw new Error(`umap2d: needs at least 3 points, got ${rows}`);
+  const rng = new Rng(options.seed ?? 0);
+  const umap = new UMAP({
+    nComponents: 2,
+    nNeighbors: Math.min(options.neighbors ?? 15, rows - 1),
+    minDist: options.minDist ?? 0.1,
+    ...(options.epochs !== undefined ? { nEpochs: options.epochs } : {}),
+    random: () => rng.uniform(),
+  });
+  const points = Array.from({ length: rows }, (_, r) => Array.from(data.subarray(r * cols, (r + 1) * cols)));
+  const embedding = umap.fit(points);
+  return {
+    x: Float32Array.from(embedding, (point) => point[0]!),
+    y: Float32Array.from(embedding, (point) => point[1]!),
+    // UMAP axes carry no variance share; NaN says so rather than a made-up number.
+    explained: [Number.NaN, Number.NaN],
+  };
 }

@@ -2,4 +2,4 @@ export { displayBundle, inNotebook, type DisplayTarget, type MimeBundle } from '
 export { PLOTLY_MIME, escapeHtml, figureBundle, figureHtml, figuresPageHtml, liveFigure, plotlyJsVersion, plotlyLoaderHtml, showFigure, type FigureBundleOptions, type LiveFigure, type PlotlyFigure } from './plotly.ts';
 export { rowsToFrame, showTable, tableBundle, tableHtml, tableText, type FrameLike, type TableOptions } from './table.ts';
 export { grayPng, imageGridBundle, imageGridHtml, showImages, toGray8, type ImageGridOptions, type ImageTile } from './images.ts';
-export { pca2d, type Projection2D } from './embeddings.ts';
+export { pca2d, umap2d, type Projection2D, type UmapOptions } from './embeddings.ts';

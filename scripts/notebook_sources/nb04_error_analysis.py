@@ -19,6 +19,8 @@ re-run the cells below it.
 const finding = "pleural_effusion";
 const errorType = "any";
 const maxShown = test ? 3 : 8;
+// The embedding map: "umap" keeps neighbourhoods (clusters, a patient's nearby studies); "pca" is linear, with explained variance.
+const mapMethod = "umap" as "umap" | "pca";
 """),
 ("md", "## Misclassified temporal pairs"),
 ("code", """
@@ -77,14 +79,16 @@ medst.showFigure({
 ("md", """
 ## The embedding map
 
-Image embeddings of every study projected to 2-D (PCA), coloured by the true
+Image embeddings of every study projected to 2-D (UMAP by default, or PCA: `mapMethod`
+in the filters cell), coloured by the true
 severity of the chosen finding (the generator's latent state) and by time since
 the patient's first study; lines trace one patient's trajectory.
 """),
 ("code", """
 const truth = new Map(fs.readFileSync(path.join(cohortDir, "ground_truth.jsonl"), "utf8").trim().split("\\n").map((l) => JSON.parse(l)).map((g) => [g.frontal.dicom_id, g]));
 const severityKey = { pleural_effusion: "effusionRight", consolidation: "consolidation", pneumonia: "pneumonia", pneumothorax: "pneumothorax", edema: "edema" }[finding] ?? "effusionRight";
-const map = medst.pca2d(emb.image.data, emb.image.rows, emb.image.cols);
+const map = mapMethod === "pca" ? medst.pca2d(emb.image.data, emb.image.rows, emb.image.cols) : medst.umap2d(emb.image.data, emb.image.rows, emb.image.cols, { seed: 0 });
+const mapName = mapMethod === "pca" ? `PCA, ${(100 * (map.explained[0] + map.explained[1])).toFixed(0)}% of variance` : "UMAP";
 const severity = records.map((r) => truth.get(r.id)?.findings?.[severityKey]?.severity ?? 0);
 const days = records.map((r) => (truth.get(r.id)?.hours_from_first ?? 0) / 24);
 const label = records.map((r) => `${r.subjectId} ${r.studyDate}<br>${r.report.impression ?? ""}`);
@@ -97,7 +101,7 @@ for (const [colour, values, title] of [["Viridis", severity, `severity of ${seve
       { x: Array.from(map.x), y: Array.from(map.y), text: label, mode: "markers", type: "scatter", marker: { color: values, colorscale: colour, showscale: true, size: 6 }, name: "studies" },
       { x: trajectory.map((r) => map.x[at(r)]), y: trajectory.map((r) => map.y[at(r)]), mode: "lines+markers+text", text: trajectory.map((_, i) => String(i + 1)), textposition: "top center", type: "scatter", line: { color: "black" }, name: `patient ${trajectoryId}` },
     ],
-    layout: { title: { text: `Image embeddings (PCA, ${(100 * (map.explained[0] + map.explained[1])).toFixed(0)}% of variance), coloured by ${title}` }, height: 480 },
+    layout: { title: { text: `Image embeddings (${mapName}), coloured by ${title}` }, height: 520, legend: { orientation: "h", y: -0.12 } },
   });
 }
 store.close();
