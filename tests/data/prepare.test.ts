@@ -146,3 +146,18 @@ test('a missing metadata file is an error naming it', async (t) => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'medst-prep-'));
   await t.throwsAsync(prepareDataset({ mimicRoot: root, outDir: path.join(root, 'out'), size: 32 }), { message: /mimic-cxr-2\.0\.0-metadata\.csv: required file is missing/ });
 });
+
+test('the image store is the same bytes whether images decode one or several at a time', async (t) => {
+  const many: ImageSpec[] = Array.from({ length: 12 }, (_, i) => ({ id: `f${i}`, subject: 10000100 + (i % 3), study: 50000100 + i, view: i % 4 === 1 ? 'LATERAL' : 'PA', date: `2150010${1 + (i % 9)}` }));
+  const reports = Object.fromEntries(many.map((image) => [image.study, REPORT]));
+  const root = await makeTree(many, reports);
+  const storeBytes = async (concurrency: number): Promise<Buffer[]> => {
+    const out = path.join(root, `prepared-${concurrency}`);
+    await prepareDataset({ mimicRoot: root, outDir: out, size: 16, concurrency });
+    const dir = imageStoreDir(out, 16);
+    return fs.readdirSync(dir).sort().map((name) => fs.readFileSync(path.join(dir, name)));
+  };
+  const one = await storeBytes(1);
+  t.true(one.length >= 2);
+  t.deepEqual(await storeBytes(5), one);
+});
