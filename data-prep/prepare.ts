@@ -14,7 +14,7 @@
 import { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import path from 'node:path';
-import { prepareDataset } from '../lib/data/prepare.ts';
+import { defaultPrepareConcurrency, prepareDataset } from '../lib/data/prepare.ts';
 
 const program = new Command()
   .name('prepare')
@@ -23,7 +23,7 @@ const program = new Command()
   .requiredOption('--out <dir>', 'output folder for manifest.jsonl, manifest.json and images-<size>/')
   .option('--size <px>', 'side S of the stored square images', (v) => parsePositiveInt(v, '--size'), 256)
   .option('--strict', 'stop at the first data problem instead of skipping and counting it', false)
-  .option('--concurrency <n>', 'images decoded at once', (v) => parsePositiveInt(v, '--concurrency'), 4)
+  .option('--concurrency <n>', 'images decoded at once (more than 4 needs UV_THREADPOOL_SIZE as large; `npm run prepare` sets it)', (v) => parsePositiveInt(v, '--concurrency'), defaultPrepareConcurrency())
   .option('--quiet', 'no progress bar', false);
 
 function parsePositiveInt(value: string, flag: string): number {

@@ -2,6 +2,7 @@
  * Dataset preparation: a MIMIC-CXR-JPG tree → manifest + image store.
  * The CLI is `data-prep/prepare.ts`; notebooks call `prepareDataset` directly.
  */
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { DataError, DataIssues } from './errors.ts';
 import { ImageStoreWriter } from './image_store.ts';
@@ -18,12 +19,24 @@ export interface PrepareOptions {
   size: number;
   /** Stop at the first problem (default: skip and count). */
   strict?: boolean;
-  /** Images decoded at once (sharp works on its own threads); default 4. */
+  /**
+   * Images decoded at once; default `defaultPrepareConcurrency()`. sharp decodes on libuv's
+   * thread pool, which has 4 threads unless UV_THREADPOOL_SIZE (read when the process starts)
+   * says more: `npm run prepare` sizes it to match.
+   */
   concurrency?: number;
   /** Called once with the number of images to store (frontal + lateral). */
   onStart?: (total: number) => void;
   /** Called as images are stored: images done so far, issues so far. */
   onProgress?: (done: number, issues: number) => void;
+}
+
+/**
+ * Images in flight by default: one per core plus two, so every core has a decode to run while
+ * the main thread resamples and writes (4 was the fastest on the 2-core bench machine).
+ */
+export function defaultPrepareConcurrency(cores = availableParallelism()): number {
+  return Math.max(4, cores + 2);
 }
 
 /** What `prepareDataset` did. */
@@ -73,7 +86,7 @@ export async function prepareDataset(options: PrepareOptions): Promise<PrepareRe
     }
     options.onStart?.(jobs.length + reused);
     let done = reused;
-    const concurrency = options.concurrency ?? 4;
+    const concurrency = options.concurrency ?? defaultPrepareConcurrency();
     // Decode with `concurrency` images in flight, append in job order so the store is deterministic.
     await forEachSettledInOrder(jobs, concurrency, (job) => preprocessImage(job.file, options.size), (job, result) => {
       if (result.status === 'fulfilled') {

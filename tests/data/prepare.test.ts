@@ -11,7 +11,7 @@ import sharp from 'sharp';
 import { DataError } from '../../lib/data/errors.ts';
 import { ImageStore, ImageStoreWriter } from '../../lib/data/image_store.ts';
 import { readManifest } from '../../lib/data/manifest.ts';
-import { imageStoreDir, prepareDataset } from '../../lib/data/prepare.ts';
+import { defaultPrepareConcurrency, imageStoreDir, prepareDataset } from '../../lib/data/prepare.ts';
 import { preprocessImage } from '../../lib/data/preprocess.ts';
 
 const META_HEADER = 'dicom_id,subject_id,study_id,PerformedProcedureStepDescription,ViewPosition,Rows,Columns,StudyDate,StudyTime,ProcedureCodeSequence_CodeMeaning,ViewCodeSequence_CodeMeaning,PatientOrientationCodeSequence_CodeMeaning';
@@ -160,4 +160,10 @@ test('the image store is the same bytes whether images decode one or several at 
   const one = await storeBytes(1);
   t.true(one.length >= 2);
   t.deepEqual(await storeBytes(5), one);
+});
+
+test('default images in flight: a core each plus two, never fewer than four', (t) => {
+  t.is(defaultPrepareConcurrency(1), 4);
+  t.is(defaultPrepareConcurrency(2), 4);
+  t.is(defaultPrepareConcurrency(16), 18);
 });
