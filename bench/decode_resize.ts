@@ -41,40 +41,44 @@ const SIDE = 1024;
 const SIZE = 256;
 const REPEATS = 3;
 const CONCURRENCY = [1, 2, 4];
+/** A typical MIMIC-CXR-JPG film (portrait, quality 95) for the projection to the real dataset. */
+const MIMIC = { files: 24, width: 2544, height: 3056, quality: 95, datasetImages: 377_110 };
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-/** A chest-film-like test card: smooth gradients, two "lungs", ribs, noise. */
-function syntheticRadiograph(rng: Rng): Uint8Array {
-  const pixels = new Uint8Array(SIDE * SIDE);
-  const cx = SIDE / 2 + rng.range(-40, 40);
+/** A chest-film-like test card: smooth gradients, two "lungs", ribs, noise (scaled to the film). */
+function syntheticRadiograph(rng: Rng, width: number, height: number): Uint8Array {
+  const pixels = new Uint8Array(width * height);
+  const scale = width / 1024;
+  const cx = width / 2 + rng.range(-40, 40) * scale;
   const ribPhase = rng.range(0, Math.PI * 2);
-  for (let y = 0; y < SIDE; y++) {
-    for (let x = 0; x < SIDE; x++) {
-      const dx = Math.abs(x - cx) - SIDE * 0.2;
-      const dy = y - SIDE * 0.5;
-      const lung = Math.exp(-(dx * dx) / (2 * 90 * 90) - (dy * dy) / (2 * 220 * 220));
-      const ribs = 0.15 * Math.sin(y / 22 + ribPhase + 0.002 * (x - cx) * (x - cx) / 40);
-      const value = 200 - 150 * lung + 30 * ribs * lung + (x + y) * 0.02 + rng.normal(0, 6);
-      pixels[y * SIDE + x] = Math.max(0, Math.min(255, Math.round(value)));
+  const [sx, sy] = [90 * scale, 220 * (height / 1024)];
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const dx = Math.abs(x - cx) - width * 0.2;
+      const dy = y - height * 0.5;
+      const lung = Math.exp(-(dx * dx) / (2 * sx * sx) - (dy * dy) / (2 * sy * sy));
+      const ribs = 0.15 * Math.sin(y / (22 * scale) + ribPhase + (0.002 * (x - cx) * (x - cx)) / (40 * scale * scale));
+      const value = 200 - 150 * lung + 30 * ribs * lung + ((x + y) * 0.02) / scale + rng.normal(0, 6);
+      pixels[y * width + x] = Math.max(0, Math.min(255, Math.round(value)));
     }
   }
   return pixels;
 }
 
-async function writeJpegs(dir: string): Promise<string[]> {
+/** `count` 1-component grey JPEGs of `width×height`: eight base films, each copy shifted so every file's bytes differ. */
+async function writeJpegs(dir: string, count: number, width: number, height: number, quality: number): Promise<string[]> {
   const rng = new Rng(2024);
-  const bases = Array.from({ length: 8 }, () => syntheticRadiograph(rng));
+  const bases = Array.from({ length: Math.min(8, count) }, () => syntheticRadiograph(rng, width, height));
   const files: string[] = [];
-  for (let i = 0; i < FILES; i++) {
-    // Eight base films, each shifted so every file's bytes differ.
+  for (let i = 0; i < count; i++) {
     const base = bases[i % bases.length]!;
     const shift = Math.floor(i / bases.length);
-    const pixels = new Uint8Array(SIDE * SIDE);
-    pixels.set(base.subarray(shift * SIDE), 0);
-    pixels.set(base.subarray(0, shift * SIDE), (SIDE - shift) * SIDE);
-    const file = join(dir, `film-${String(i).padStart(3, '0')}.jpg`);
+    const pixels = new Uint8Array(width * height);
+    pixels.set(base.subarray(shift * width), 0);
+    pixels.set(base.subarray(0, shift * width), (height - shift) * width);
+    const file = join(dir, `film-${width}x${height}-${String(i).padStart(3, '0')}.jpg`);
     // toColourspace('b-w'): without it sharp writes a 3-component YCbCr JPEG of the grey film.
-    await sharp(pixels, { raw: { width: SIDE, height: SIDE, channels: 1 } }).toColourspace('b-w').jpeg({ quality: 90 }).toFile(file);
+    await sharp(pixels, { raw: { width, height, channels: 1 } }).toColourspace('b-w').jpeg({ quality }).toFile(file);
     files.push(file);
   }
   return files;
@@ -120,7 +124,7 @@ export const decodeResizeCase: BenchCase = {
     const dir = mkdtempSync(join(tmpdir(), 'medst-bench-jpeg-'));
     const figures: Record<string, number | string> = { files: `${FILES} × ${SIDE}×${SIDE} 1-component gray JPEG q90 → ${SIZE}` };
     try {
-      const files = await writeJpegs(dir);
+      const files = await writeJpegs(dir, FILES, SIDE, SIDE, 90);
       figures['sharp.concurrency() (libvips threads per image)'] = sharp.concurrency();
       figures['UV_THREADPOOL_SIZE'] = process.env.UV_THREADPOOL_SIZE ?? '4 (default)';
       figures['CPU cores'] = availableParallelism();
@@ -131,6 +135,14 @@ export const decodeResizeCase: BenchCase = {
         figures[`sharp+area images/s, ${concurrency} in flight`] = Math.round(rate);
         if (rate > bestSharp) [bestSharp, bestConcurrency] = [rate, concurrency];
       }
+      // At the real dataset's film size: the rate and what it means for preparing all of MIMIC-CXR-JPG.
+      const mimicFiles = await writeJpegs(dir, MIMIC.files, MIMIC.width, MIMIC.height, MIMIC.quality);
+      const mimicRate = await sharpRate(mimicFiles, bestConcurrency, preprocess);
+      const mimicOne = await sharpRate(mimicFiles, 1, preprocess);
+      figures[`MIMIC-size ${MIMIC.width}×${MIMIC.height} q${MIMIC.quality}: sharp+area images/s, 1 in flight`] = Number(mimicOne.toFixed(1));
+      const mimicLabel = `MIMIC-size ${MIMIC.width}×${MIMIC.height} q${MIMIC.quality}`;
+      figures[`${mimicLabel}: sharp+area images/s, ${bestConcurrency} in flight`] = Number(mimicRate.toFixed(1));
+      figures[`${mimicLabel}: hours for all ${MIMIC.datasetImages} MIMIC-CXR-JPG images at that rate`] = Number((MIMIC.datasetImages / mimicRate / 3600).toFixed(1));
       // Where the time goes: sharp's JPEG decode alone (8-bit grey out), one at a time.
       figures['sharp decode only images/s, 1 in flight'] = Math.round(await sharpRate(files, 1, decodeOnly));
       // The other native JPEG decoder at hand: TensorFlow's libjpeg-turbo, through tfjs-node.
@@ -144,8 +156,8 @@ export const decodeResizeCase: BenchCase = {
       }
       const dump = join(dir, 'pillow-first.raw');
       const script = join(ROOT, 'bench', 'pillow_decode_resize.py');
-      const pillowRate = (processes: number, decodeOnlyPillow = false): { imagesPerSecond: number; pillow: string } => {
-        const args = [script, '--size', String(SIZE), '--repeats', String(REPEATS), '--processes', String(processes), '--dump', dump, ...(decodeOnlyPillow ? ['--decode-only'] : []), ...files];
+      const pillowRate = (processes: number, decodeOnlyPillow = false, list = files): { imagesPerSecond: number; pillow: string } => {
+        const args = [script, '--size', String(SIZE), '--repeats', String(REPEATS), '--processes', String(processes), '--dump', dump, ...(decodeOnlyPillow ? ['--decode-only'] : []), ...list];
         const result = spawnSync(python, args, { encoding: 'utf8' });
         if (result.status !== 0) throw new Error(`decode-resize: ${script} failed:\n${result.stderr}`);
         return JSON.parse(result.stdout.trim().split('\n').pop()!) as { imagesPerSecond: number; pillow: string };
@@ -175,6 +187,11 @@ export const decodeResizeCase: BenchCase = {
       let maxDiff = 0;
       for (let i = 0; i < ours.length; i++) maxDiff = Math.max(maxDiff, Math.abs(ours[i]! - theirs[i]!));
       figures['max |medst − Pillow| on file 0'] = maxDiff;
+      // After the comparison above: this run overwrites the dump with a MIMIC-size image.
+      const mimicPillow = pillowRate(1, false, mimicFiles).imagesPerSecond;
+      figures[`${mimicLabel}: Pillow images/s (1 process)`] = Number(mimicPillow.toFixed(1));
+      figures[`${mimicLabel}: ratio sharp(${bestConcurrency} in flight)/Pillow(1 process)`] = Number((mimicRate / mimicPillow).toFixed(2));
+      figures[`${mimicLabel}: ratio sharp(1 in flight)/Pillow(1 process), one core each`] = Number((mimicOne / mimicPillow).toFixed(2));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
