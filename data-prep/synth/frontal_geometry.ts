@@ -92,7 +92,8 @@ export function frontalGeometry(scene: StudyScene, liftR: number, liftL: number)
     // Body: neck, sloping shoulders and arms past the image edge, then chest wall and waist.
     const chest = T + (0.055 + 0.03 * A.habitus) * S;
     const neck = (0.1 + 0.015 * A.habitus) * S;
-    const shoulder = (0.44 + 0.02 * A.habitus) * S;
+    // Shoulders and upper arms reach the image edge (the arms hang beside the chest).
+    const shoulder = (0.52 + 0.02 * A.habitus) * S;
     const up = smoothstep(0.0, 0.11, v);
     const down = smoothstep(0.2, 0.42, v);
     bodyHalf[y] = neck + (shoulder - neck) * up * (1 - down) + (chest - neck) * down + 0.012 * S * Math.sin(Math.PI * smoothstep(0.35, 0.95, v)) - 0.02 * S * smoothstep(0.8, 1, v);

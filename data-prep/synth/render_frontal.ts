@@ -133,7 +133,8 @@ function drawBones(g: FrontalGeometry, A: PatientAnatomy, ap: boolean, bone: Lay
     const inset = ap ? 0.07 * S : -0.005 * S;
     strokeMax(bone, [mid + dir * (g.T + 0.02 * S), 0.15 * S, mid + dir * (g.T - inset), 0.45 * S], 0.006 * S, 0.1, 0.3);
     if (ap) strokeMax(bone, [mid + dir * (g.T - 0.13 * S), 0.2 * S, mid + dir * (g.T - 0.09 * S), 0.44 * S], 0.004 * S, 0.07, 0.2);
-    addEllipse(dens, mid + dir * (g.T + 0.12 * S), 0.17 * S, 0.07 * S, 0.075 * S, 0, 0.2, 0.004 * S, 0.35);
+    // Humeral head in the shoulder soft tissue at the upper corner.
+    addEllipse(dens, mid + dir * (g.T + 0.09 * S), 0.17 * S, 0.065 * S, 0.07 * S, 0, 0.14, 0.006 * S, 0.35);
   }
 }
 
