@@ -14,7 +14,8 @@
 import { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import path from 'node:path';
-import { defaultPrepareConcurrency, prepareDataset } from '../lib/data/prepare.ts';
+import { prepareDataset } from '../lib/data/prepare.ts';
+import { defaultPrepareConcurrency } from '../lib/data/prepare_concurrency.ts';
 
 const program = new Command()
   .name('prepare')

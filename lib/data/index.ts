@@ -74,7 +74,8 @@ export { MANIFEST_RECORDS_FILE, MANIFEST_INFO_FILE, writeManifest, readManifest,
 export type { ManifestRecord, ManifestLateral, ManifestReport, ManifestInfo } from './manifest.ts';
 export { buildMimicManifest, MIMIC_METADATA_FILE, MIMIC_SPLIT_FILE, MIMIC_CHEXPERT_FILE, MIMIC_NEGBIO_FILE } from './mimic_manifest.ts';
 export type { BuildMimicManifestOptions } from './mimic_manifest.ts';
-export { prepareDataset, imageStoreDir, defaultPrepareConcurrency } from './prepare.ts';
+export { prepareDataset, imageStoreDir } from './prepare.ts';
+export { defaultPrepareConcurrency } from './prepare_concurrency.ts';
 export type { PrepareOptions, PrepareResult } from './prepare.ts';
 export { compareSteps, patientSequences, chunkSequences, chunkStats } from './sequences.ts';
 export type { SequenceItem, Chunk, ChunkStats } from './sequences.ts';

@@ -2,12 +2,12 @@
  * Dataset preparation: a MIMIC-CXR-JPG tree → manifest + image store.
  * The CLI is `data-prep/prepare.ts`; notebooks call `prepareDataset` directly.
  */
-import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { DataError, DataIssues } from './errors.ts';
 import { ImageStoreWriter } from './image_store.ts';
 import { writeManifest, type ManifestInfo, type ManifestRecord } from './manifest.ts';
 import { buildMimicManifest } from './mimic_manifest.ts';
+import { defaultPrepareConcurrency } from './prepare_concurrency.ts';
 import { preprocessImage } from './preprocess.ts';
 import { forEachSettledInOrder } from '../util/ordered_pool.ts';
 
@@ -29,14 +29,6 @@ export interface PrepareOptions {
   onStart?: (total: number) => void;
   /** Called as images are stored: images done so far, issues so far. */
   onProgress?: (done: number, issues: number) => void;
-}
-
-/**
- * Images in flight by default: one per core plus two, so every core has a decode to run while
- * the main thread resamples and writes (4 was the fastest on the 2-core bench machine).
- */
-export function defaultPrepareConcurrency(cores = availableParallelism()): number {
-  return Math.max(4, cores + 2);
 }
 
 /** What `prepareDataset` did. */

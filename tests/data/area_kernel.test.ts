@@ -53,6 +53,7 @@ test('extreme shapes (one column of 70 000 rows, 65 535 columns) and a smaller i
   t.deepEqual(Array.from(areaDownscale({ width: 1, height: 70_000, data: tall }, 1, 1).data), Array.from(exactArea(tall, 1, 70_000, 1, 1)));
   const wide = randomBytes(65_535 * 2, 4); // 2 rows → 1 of 65 535 columns: row weight 1, column unit 65 535
   t.deepEqual(Array.from(areaDownscale({ width: 65_535, height: 2, data: wide }, 65_535, 1).data), Array.from(exactArea(wide, 65_535, 2, 65_535, 1)));
+  t.throws(() => areaDownscale({ width: 1, height: 70_000, data: tall }, 1, 65_536), { message: /65535 rows/ });
   const small = randomBytes(40 * 30, 5);
   t.deepEqual(Array.from(areaDownscale({ width: 40, height: 30, data: small }, 7, 29).data), Array.from(exactArea(small, 40, 30, 7, 29)));
 });

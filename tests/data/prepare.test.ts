@@ -11,7 +11,8 @@ import sharp from 'sharp';
 import { DataError } from '../../lib/data/errors.ts';
 import { ImageStore, ImageStoreWriter } from '../../lib/data/image_store.ts';
 import { readManifest } from '../../lib/data/manifest.ts';
-import { defaultPrepareConcurrency, imageStoreDir, prepareDataset } from '../../lib/data/prepare.ts';
+import { imageStoreDir, prepareDataset } from '../../lib/data/prepare.ts';
+import { defaultPrepareConcurrency } from '../../lib/data/prepare_concurrency.ts';
 import { preprocessImage } from '../../lib/data/preprocess.ts';
 
 const META_HEADER = 'dicom_id,subject_id,study_id,PerformedProcedureStepDescription,ViewPosition,Rows,Columns,StudyDate,StudyTime,ProcedureCodeSequence_CodeMeaning,ViewCodeSequence_CodeMeaning,PatientOrientationCodeSequence_CodeMeaning';

@@ -47,7 +47,6 @@ function loadKernel(): KernelExports {
  * an output pixel, so these are all the overlaps, and each output's weights sum to `in`.
  */
 export interface DownscaleSpans {
-  inSize: number;
   unit: number;
   fullStart: Int32Array;
   fullEnd: Int32Array;
@@ -71,7 +70,7 @@ export function downscaleSpans(inSize: number, outSize: number): DownscaleSpans 
     leftWeight[j] = start * outSize - lo;
     rightWeight[j] = hi - end * outSize;
   }
-  return { inSize, unit: outSize, fullStart, fullEnd, leftWeight, rightWeight };
+  return { unit: outSize, fullStart, fullEnd, leftWeight, rightWeight };
 }
 
 const PAGE = 65536;
@@ -83,6 +82,8 @@ const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
  * 4 × i32[W'] | output u8[H'×W'] | input u8[H×W].
  */
 export function areaDownscale(image: GrayImage8, width: number, height: number): GrayImage8 {
+  // Row weights are at most the output height and the kernel multiplies them as 16-bit lanes.
+  if (height > 65535) throw new Error(`output height ${height} is above the 65535 rows area resampling supports`);
   const exports = loadKernel();
   const inWidth = image.width;
   const inHeight = image.height;
