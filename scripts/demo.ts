@@ -1,32 +1,51 @@
 /**
- * `npm run demo`: the main job on the synthetic cohort, end to end.
- *   1. generate a cohort (MIMIC-CXR-JPG + MS-CXR-T layouts)       out/demo/cohort
- *   2. prepare it (manifest + 144 px image store)                 out/demo/prepared
- *   3. pre-train Med-ST (tiny preset) through the staged schedule  out/demo/run-medst-tiny
- *   4. evaluate it downstream (temporal classification, sentence similarity,
- *      zero-shot, linear probes, retrieval, segmentation)
- *   5. write an HTML report of the run and its evaluation         out/demo/report.html
+ * `npm run demo [-- --seed S] [--patients N]`: the main job on the synthetic cohort, end to end.
+ *   1. generate a cohort (MIMIC-CXR-JPG + MS-CXR-T layouts) with seed S   out/demo/cohort-sS
+ *   2. prepare it (manifest + image store of the `cpu` regime)            out/demo/prepared-sS
+ *   3. the reference rows (majority/chance, raw pixels, random init, supervised ceiling)
+ *      and staged Med-ST and global-only pre-training with the same budget, with
+ *      probe AUROC / temporal accuracy after every epoch
+ *   4. every downstream evaluation of each row
+ *   5. results.json / results.md and an HTML report                        out/demo/
  * Each step says how long it took; a rerun reuses what is already there
  * (the generator is deterministic, preparation and training resume).
  */
+import { Command } from 'commander';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { initBackend } from '../lib/backend.ts';
-import { prepareDataset } from '../lib/data/prepare.ts';
-import { readPretrainConfig, runPretraining } from '../lib/train/run.ts';
-import { readMetrics, type StepRecord } from '../lib/train/trainer.ts';
-import { escapeHtml, figuresPageHtml, type PlotlyFigure } from '../lib/viz/plotly.ts';
-import { loadFrozenModel } from '../lib/eval/embed.ts';
-import { HEADLINE_METRICS, evaluateSuite, type SuiteResult } from '../lib/eval/suite.ts';
 import { readManifest } from '../lib/data/manifest.ts';
-import { finalModelDir } from '../lib/train/run.ts';
+import { prepareDataset } from '../lib/data/prepare.ts';
+import { ABLATION_VARIANTS } from '../lib/eval/ablation.ts';
+import { runComparison, runConfig, type ComparisonConfig } from '../lib/eval/comparison.ts';
+import { aggregate, comparisonReportHtml, RESULTS_MARKDOWN, type ComparisonResults } from '../lib/eval/results.ts';
+import { readMetrics, type StepRecord } from '../lib/train/trainer.ts';
+import { REGIMES } from '../lib/train/regime.ts';
 import { writeFileAtomicSync } from '../lib/util/atomic_file.ts';
+import type { PlotlyFigure } from '../lib/viz/plotly.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
-const demoDir = path.join(root, 'out', 'demo');
-const cohortDir = path.join(demoDir, 'cohort');
-const configFile = path.join(root, 'configs', 'pretrain-tiny.json');
+const opts = new Command()
+  .name('demo')
+  .description('Generate a cohort, pre-train Med-ST and the reference rows, evaluate, report.')
+  .option('--seed <n>', 'seed of the generated cohort (training uses seed 1)', '1')
+  .option('--patients <n>', 'cohort size', '400')
+  .option('--out <dir>', 'demo folder', path.join(root, 'out', 'demo'))
+  .parse()
+  .opts<{ seed: string; patients: string; out: string }>();
+const cohortSeed = Number(opts.seed);
+const patients = Number(opts.patients);
+for (const [name, value] of [['--seed', cohortSeed], ['--patients', patients]] as const) {
+  if (!Number.isInteger(value) || value < 1) {
+    console.error(`demo: ${name} must be a positive integer, got ${value}`);
+    process.exit(1);
+  }
+}
+const regime = REGIMES.cpu;
+const demoDir = opts.out;
+const cohortDir = path.join(demoDir, `cohort-s${cohortSeed}-p${patients}`);
+const preparedDir = path.join(demoDir, `prepared-s${cohortSeed}-p${patients}`);
 
 async function step<T>(title: string, body: () => Promise<T> | T): Promise<T> {
   const started = Date.now();
@@ -37,45 +56,54 @@ async function step<T>(title: string, body: () => Promise<T> | T): Promise<T> {
 }
 
 await initBackend();
-const config = readPretrainConfig(configFile);
-
-await step('1/5 generating the synthetic cohort (150 patients, 256 px)', () => {
+const started = Date.now();
+await step(`1/4 generating the synthetic cohort (${patients} patients, 256 px, seed ${cohortSeed})`, () => {
   if (fs.existsSync(path.join(cohortDir, 'mimic-cxr-2.0.0-metadata.csv'))) return console.log('[demo] cohort exists; reusing it');
-  execFileSync(process.execPath, ['--import=tsx', path.join(root, 'data-prep', 'synth.ts'), '--out', cohortDir, '--patients', '150', '--size', '256', '--seed', '1'], { stdio: 'inherit' });
+  execFileSync(process.execPath, ['--import=tsx', path.join(root, 'data-prep', 'synth.ts'), '--out', cohortDir, '--patients', String(patients), '--size', '256', '--seed', String(cohortSeed)], { stdio: 'inherit' });
 });
 
-await step(`2/5 preparing the manifest and the ${config.imageSize} px image store`, async () => {
-  const prepared = await prepareDataset({ mimicRoot: cohortDir, outDir: config.data, size: config.imageSize });
+await step(`2/4 preparing the manifest and the ${regime.imageSize} px image store`, async () => {
+  const prepared = await prepareDataset({ mimicRoot: cohortDir, outDir: preparedDir, size: regime.imageSize });
   console.log(`[demo] ${prepared.info.records} records (${prepared.info.splits.train} train), ${prepared.imagesDecoded} images decoded, ${prepared.imagesReused} reused; ${prepared.issues.summary()}`);
 });
 
-await step('3/5 staged Med-ST pre-training (tiny preset)', async () => {
-  const { result, method } = await runPretraining(config, {
-    onStep: (r) => {
-      if (r.step % 25 === 0) console.log(`[demo] step ${r.step} [${r.stageName}] loss ${r.loss.toFixed(3)} ${Object.entries(r.terms).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(' ')} (${r.pairsPerSecond.toFixed(1)} pairs/s)`);
-    },
-  });
-  method.dispose();
-  console.log(`[demo] ${result.finished ? 'finished' : 'stopped'} at step ${result.position.step}`);
-});
-
-const evaluation = await step('4/5 downstream evaluation of the final model', async () => {
-  const model = await loadFrozenModel(finalModelDir(config.out), { maxTokens: config.trainer.maxTokens });
-  const { records } = readManifest(config.data);
-  const result = await evaluateSuite(model, { cohortDir, preparedDir: config.data, imageSize: config.imageSize, records });
-  model.method.dispose();
-  for (const { key, label } of HEADLINE_METRICS) if (result.headline[key] !== undefined) console.log(`[demo]   ${label}: ${result.headline[key]!.toFixed(3)}`);
-  return result;
-});
+const config: ComparisonConfig = {
+  title: `medst demo: Med-ST on the synthetic cohort (seed ${cohortSeed}, ${patients} patients) beside the reference rows`,
+  cohortDir,
+  preparedDir,
+  imageSize: regime.imageSize,
+  seeds: [1],
+  preset: regime.preset,
+  modelOverrides: regime.modelOverrides,
+  trainer: { rowsPerBatch: regime.rowsPerBatch, crop: regime.crop, maxTokens: regime.maxTokens, gradClipNorm: 1, checkpointEvery: 100 },
+  vocabSize: regime.vocabSize,
+  epochsPerSlot: regime.epochsPerSlot,
+  learningRate: regime.learningRate,
+  variants: ABLATION_VARIANTS.filter((v) => v.name === 'global' || v.name === 'medst'),
+  curves: ['global', 'medst'],
+  supervised: true,
+  quick: false,
+  workDir: path.join(demoDir, `runs-s${cohortSeed}-p${patients}`),
+  outDir: demoDir,
+};
+const { records } = readManifest(preparedDir);
+const { results } = await step('3/4 reference rows, pre-training (global-only and staged Med-ST) and every evaluation', () =>
+  runComparison(config, records, (line) => console.log(`[demo] ${line}`)),
+);
 
 const reportFile = path.join(demoDir, 'report.html');
-await step('5/5 writing the report', () => {
-  writeFileAtomicSync(reportFile, demoReport(readMetrics(config.out), evaluation));
+await step('4/4 writing the report', () => {
+  const medst = ABLATION_VARIANTS.find((v) => v.name === 'medst')!;
+  writeFileAtomicSync(reportFile, demoReport(results, readMetrics(runConfig(config, medst, 1).out)));
 });
-console.log(`\n[demo] report: ${reportFile}`);
+console.log(`\n${fs.readFileSync(path.join(demoDir, RESULTS_MARKDOWN), 'utf8')}`);
+const rows = new Map(aggregate(results).map((r) => [r.name, r]));
+const probe = (name: string) => rows.get(name)?.metrics.probe_auroc_100?.mean ?? Number.NaN;
+console.log(`[demo] Med-ST probe AUROC ${probe('medst').toFixed(3)} vs random init ${probe('random').toFixed(3)} (Δ ${(probe('medst') - probe('random')).toFixed(3)}) and raw pixels ${probe('raw_pixels').toFixed(3)} (Δ ${(probe('medst') - probe('raw_pixels')).toFixed(3)})`);
+console.log(`[demo] done in ${((Date.now() - started) / 60000).toFixed(1)} min; report: ${reportFile}; results: ${path.join(demoDir, 'results.json')}`);
 
-/** Loss terms per step with stage boundaries, throughput, and the evaluation. */
-function demoReport(steps: StepRecord[], evaluation: SuiteResult): string {
+/** The comparison report plus Med-ST's loss terms per step with stage boundaries. */
+function demoReport(results: ComparisonResults, steps: StepRecord[]): string {
   const boundaries = steps.filter((s, i) => i === 0 || s.stage !== steps[i - 1]!.stage);
   const shapes = boundaries.map((b) => ({ type: 'line', x0: b.step, x1: b.step, yref: 'paper', y0: 0, y1: 1, line: { dash: 'dot', color: '#888' } }));
   const annotations = boundaries.map((b) => ({ x: b.step, y: 1, yref: 'paper', text: b.stageName, showarrow: false, xanchor: 'left', yanchor: 'bottom' }));
@@ -84,30 +112,7 @@ function demoReport(steps: StepRecord[], evaluation: SuiteResult): string {
       const with_ = steps.filter((s) => s.terms[term] !== undefined);
       return { x: with_.map((s) => s.step), y: with_.map((s) => s.terms[term]), type: 'scatter', mode: 'lines', name: term };
     }),
-    layout: { xaxis: { title: { text: 'step' } }, yaxis: { title: { text: 'loss (unweighted)' } }, shapes, annotations, height: 450 },
+    layout: { xaxis: { title: { text: 'step' } }, yaxis: { title: { text: 'loss (unweighted)' } }, shapes, annotations, height: 420 },
   };
-  const speed: PlotlyFigure = {
-    data: [{ x: steps.map((s) => s.step), y: steps.map((s) => s.pairsPerSecond), type: 'scatter', mode: 'lines', name: 'pairs/s' }],
-    layout: { xaxis: { title: { text: 'step' } }, yaxis: { title: { text: 'image–report pairs / s' } }, shapes, height: 300 },
-  };
-  const figures = [
-    { heading: 'Loss terms per step (stage boundaries dotted)', figure: losses },
-    { heading: 'Throughput', figure: speed },
-  ];
-  const findings = evaluation.temporalCv?.findings.filter((f) => f.pairs > 0) ?? [];
-  if (findings.length) {
-    figures.push({
-      heading: 'Temporal image classification accuracy per finding (5-fold CV by patient, mean ± std over 3 seeds)',
-      figure: { data: [{ type: 'bar', x: findings.map((f) => f.finding), y: findings.map((f) => f.accuracy.mean), error_y: { type: 'data', array: findings.map((f) => f.accuracy.std), visible: true } }], layout: { height: 320, yaxis: { range: [0, 1] } } },
-    });
-  }
-  const k = evaluation.retrieval.imageToText.curve.map((_, i) => i + 1);
-  figures.push({
-    heading: 'Retrieval recall@k on held-out pairs',
-    figure: { data: [{ x: k, y: evaluation.retrieval.imageToText.curve, type: 'scatter', name: 'image → text' }, { x: k, y: evaluation.retrieval.textToImage.curve, type: 'scatter', name: 'text → image' }], layout: { height: 320 } },
-  });
-  const table = `<table border="1"><tr><th>metric</th><th>value</th></tr>${HEADLINE_METRICS.filter((m) => evaluation.headline[m.key] !== undefined)
-    .map((m) => `<tr><td>${escapeHtml(m.label)}</td><td>${evaluation.headline[m.key]!.toFixed(3)}</td></tr>`)
-    .join('')}</table>`;
-  return figuresPageHtml('medst demo: staged Med-ST pre-training on the synthetic cohort', figures).replace('</h1>', `</h1>\n<h2>Downstream evaluation</h2>\n${table}`);
+  return comparisonReportHtml(results, [{ heading: `Med-ST loss terms per step (${steps[0]?.rows ?? '?'} pairs per step; stage boundaries dotted)`, figure: losses }]);
 }

@@ -3,7 +3,9 @@
  *
  * Every downstream evaluation of one pre-trained checkpoint on a dataset in the
  * MIMIC-CXR-JPG / MS-CXR-T layouts (the synthetic cohort or the real one):
- * prints the headline metrics and writes the full results as JSON.
+ * prints the headline metrics beside the reference rows (majority/chance, raw
+ * pixels, the same architecture at random init; the supervised ceiling needs
+ * training and is a row of `npm run reproduce`) and writes everything as JSON.
  */
 import { Command } from 'commander';
 import path from 'node:path';
@@ -11,6 +13,9 @@ import { initBackend } from '../lib/backend.ts';
 import { readManifest } from '../lib/data/manifest.ts';
 import { loadFrozenModel } from '../lib/eval/embed.ts';
 import { fineTuneProbe } from '../lib/eval/fine_tune.ts';
+import { majorityMetrics, rawPixelMetrics } from '../lib/eval/references.ts';
+import { imageStoreDir } from '../lib/data/prepare.ts';
+import { MedST } from '../lib/methods/medst.ts';
 import { HEADLINE_METRICS, evaluateSuite } from '../lib/eval/suite.ts';
 import { writeFileAtomicSync } from '../lib/util/atomic_file.ts';
 
@@ -34,7 +39,22 @@ const model = await loadFrozenModel(path.resolve(opts.model), { maxTokens: Numbe
 const { records } = readManifest(path.resolve(opts.prepared));
 const data = { cohortDir: path.resolve(opts.cohort), preparedDir: path.resolve(opts.prepared), imageSize: Number(opts.imageSize), records };
 const result = await evaluateSuite(model, data, { quick: opts.quick });
-for (const { key, label } of HEADLINE_METRICS) if (result.headline[key] !== undefined) console.log(`${label.padEnd(52)} ${result.headline[key]!.toFixed(3)}`);
+// Reference rows beside the model: what the numbers mean.
+const randomInit = new MedST(model.method.config);
+const random = await evaluateSuite({ ...model, method: randomInit }, data, { quick: opts.quick });
+randomInit.dispose();
+const references = {
+  majority: majorityMetrics(records, data.cohortDir),
+  raw_pixels: rawPixelMetrics(imageStoreDir(data.preparedDir, data.imageSize), records, data.cohortDir, { crop: model.crop }, { quick: opts.quick }),
+  random: random.headline,
+};
+const fmt = (v: { value: number } | undefined) => (v === undefined || Number.isNaN(v.value) ? '–' : v.value.toFixed(3)).padStart(9);
+console.log(`${'metric'.padEnd(52)} ${'model'.padStart(9)} ${'majority'.padStart(9)} ${'raw pix.'.padStart(9)} ${'random'.padStart(9)}      n`);
+for (const { key, label } of HEADLINE_METRICS) {
+  const value = result.headline[key];
+  if (value === undefined) continue;
+  console.log(`${label.padEnd(52)} ${fmt(value)} ${fmt(references.majority[key])} ${fmt(references.raw_pixels[key])} ${fmt(references.random[key])} ${String(value.n).padStart(6)}`);
+}
 let fineTuned: Record<string, number> | undefined;
 if (opts.fineTune) {
   fineTuned = {};
@@ -45,5 +65,5 @@ if (opts.fineTune) {
   }
 }
 model.method.dispose();
-writeFileAtomicSync(path.resolve(opts.out), JSON.stringify({ headline: result.headline, fineTuned, result }, null, 1) + '\n');
+writeFileAtomicSync(path.resolve(opts.out), JSON.stringify({ headline: result.headline, references, fineTuned, result }, null, 1) + '\n');
 console.log(`evaluate: done in ${((Date.now() - started) / 1000).toFixed(0)}s; results in ${path.resolve(opts.out)}`);

@@ -28,6 +28,13 @@ export interface ViTConfig {
   viewExperts: boolean;
   /** Std of the truncated-normal init of weights and embeddings (timm: 0.02). */
   initStd: number;
+  /**
+   * How pixels become tokens: 'patch' (timm: one conv, kernel = stride = patch)
+   * or 'conv' (Xiao et al. 2021: log2(patch) 3×3 stride-2 convolutions with
+   * ReLU, channels doubling up to the width, then a 1×1 projection), which
+   * gives a small transformer the locality prior it lacks when data is scarce.
+   */
+  stem: 'patch' | 'conv';
 }
 
 /** Overrides accepted by `resolveViTConfig`. */
@@ -46,6 +53,7 @@ export const VIT_TINY = {
   layerNormEps: 1e-6,
   viewExperts: true,
   initStd: 0.02,
+  stem: 'patch',
 } as const satisfies ViTConfig;
 
 /** ViT-S-like preset at 224 px: width 384, 6 blocks, 6 heads. */
@@ -90,10 +98,20 @@ export function resolveViTConfig(input: ViTConfigInput = {}): ViTConfig {
     throw new Error(`resolveViTConfig: width·mlpRatio must be an integer, got ${config.width * config.mlpRatio}`);
   }
   if (!(config.layerNormEps > 0) || !(config.initStd > 0)) throw new Error('resolveViTConfig: layerNormEps and initStd must be positive');
+  if (config.stem !== 'patch' && config.stem !== 'conv') throw new Error(`resolveViTConfig: stem must be "patch" or "conv", got ${JSON.stringify(config.stem)}`);
+  if (config.stem === 'conv' && (config.patchSize < 2 || !Number.isInteger(Math.log2(config.patchSize)))) {
+    throw new Error(`resolveViTConfig: the conv stem needs a power-of-two patchSize ≥ 2, got ${config.patchSize}`);
+  }
   return config;
 }
 
 /** Patches per view: (imageSize / patchSize)². */
 export function vitPatchesPerView(config: ViTConfig): number {
   return (config.imageSize / config.patchSize) ** 2;
+}
+
+/** Output channels of each stride-2 convolution of the conv stem: doubling, ending at width / 2 (the 1×1 projection makes the width). */
+export function convStemChannels(config: ViTConfig): number[] {
+  const convs = Math.log2(config.patchSize);
+  return Array.from({ length: convs }, (_, i) => Math.max(8, Math.round(config.width / 2 ** (convs - i))));
 }

@@ -10,8 +10,15 @@ import type { Chunk, SequenceItem } from './sequences.ts';
 
 /** Options of `planBatches`. */
 export interface BatchPlanOptions {
-  /** Chunks per batch (the paper: 10 per device). */
-  chunksPerBatch: number;
+  /** Chunks per batch (the paper: 10 per device); batches then vary in rows with the chunks' lengths. */
+  chunksPerBatch?: number;
+  /**
+   * Exactly this many rows per batch instead (the CPU presets): chunks are
+   * packed in the shuffled order, and a chunk that does not fit is cut, its
+   * tail starting the next batch (both parts then count as short chunks).
+   * Losses of different steps are then over the same number of pairs.
+   */
+  rowsPerBatch?: number;
   /** Shuffle the chunks (training); evaluation keeps chunk order. */
   shuffle: boolean;
   seed: number;
@@ -45,15 +52,20 @@ export interface PlannedBatch<R extends SequenceItem = SequenceItem> {
  * @param chunks from `chunkSequences(records, T)`; every chunk's length ≤ T.
  */
 export function planBatches<R extends SequenceItem>(chunks: readonly Chunk<R>[], chunkLength: number, options: BatchPlanOptions): PlannedBatch<R>[] {
-  if (!Number.isInteger(options.chunksPerBatch) || options.chunksPerBatch < 1) {
-    throw new Error(`planBatches: chunksPerBatch must be a positive integer, got ${options.chunksPerBatch}`);
+  const byRows = options.rowsPerBatch !== undefined;
+  const size = byRows ? options.rowsPerBatch : options.chunksPerBatch;
+  if ((options.chunksPerBatch === undefined) === (options.rowsPerBatch === undefined)) {
+    throw new Error('planBatches: give exactly one of chunksPerBatch and rowsPerBatch');
+  }
+  if (!Number.isInteger(size) || size! < 1) {
+    throw new Error(`planBatches: ${byRows ? 'rowsPerBatch' : 'chunksPerBatch'} must be a positive integer, got ${size}`);
   }
   const order = chunks.map((_, i) => i);
   if (options.shuffle) new Rng(deriveSeed(options.seed, options.epoch)).shuffle(order);
-  const groups: Chunk<R>[][] = [];
-  for (let start = 0; start < order.length; start += options.chunksPerBatch) {
-    const group = order.slice(start, start + options.chunksPerBatch).map((i) => chunks[i]!);
-    if (options.dropLast && group.length < options.chunksPerBatch) break;
+  const groups: Chunk<R>[][] = byRows ? packRows(order.map((i) => chunks[i]!), size!, options.dropLast ?? false) : [];
+  for (let start = 0; !byRows && start < order.length; start += size!) {
+    const group = order.slice(start, start + size!).map((i) => chunks[i]!);
+    if (options.dropLast && group.length < size!) break;
     groups.push(group);
   }
   const rowsOf = (group: Chunk<R>[]) => group.reduce((n, c) => n + c.items.length, 0);
@@ -82,4 +94,29 @@ export function planBatches<R extends SequenceItem>(chunks: readonly Chunk<R>[],
     batches.push({ records, chunkIndex, stepIndex, fullChunks: arranged.filter((c) => c.full).length, chunkLength });
   }
   return batches;
+}
+
+/** Groups of exactly `rows` rows from chunks in order, cutting a chunk that straddles two groups. */
+function packRows<R extends SequenceItem>(ordered: readonly Chunk<R>[], rows: number, dropLast: boolean): Chunk<R>[][] {
+  const groups: Chunk<R>[][] = [];
+  let group: Chunk<R>[] = [];
+  let filled = 0;
+  for (const chunk of ordered) {
+    let items = chunk.items;
+    while (items.length > 0) {
+      const room = rows - filled;
+      const taken = items.slice(0, room);
+      const whole = taken.length === chunk.items.length;
+      group.push(whole ? chunk : { ...chunk, items: taken, full: false });
+      filled += taken.length;
+      items = items.slice(taken.length);
+      if (filled === rows) {
+        groups.push(group);
+        group = [];
+        filled = 0;
+      }
+    }
+  }
+  if (group.length > 0 && !dropLast) groups.push(group);
+  return groups;
 }

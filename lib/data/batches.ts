@@ -21,8 +21,12 @@ import type { WordPieceTokenizer } from './tokenizer/index.ts';
 export interface BatchLoaderConfig {
   /** T: steps per chunk (temporal losses use full chunks). */
   chunkLength: number;
-  /** Chunks per batch (the paper: 10). */
-  chunksPerBatch: number;
+  /** Chunks per batch (the paper: 10); or give `rowsPerBatch`. */
+  chunksPerBatch?: number;
+  /** Exactly this many rows per batch (chunks cut where needed; see batch_plan.ts). */
+  rowsPerBatch?: number;
+  /** Drop an epoch's last, smaller batch (default false). */
+  dropLast?: boolean;
   /** C: crop side (the paper: 224 from 256). */
   crop: number;
   /** Random crops (training) or centre crops (evaluation). */
@@ -96,7 +100,7 @@ interface Pending {
 
 /** Batches over a set of manifest records and a prepared image store. */
 export class BatchLoader {
-  readonly config: Required<BatchLoaderConfig>;
+  readonly config: BatchLoaderConfig & Required<Pick<BatchLoaderConfig, 'prefetch' | 'useWorker'>>;
   private readonly records: ManifestRecord[];
   private readonly store: ImageStore;
   private readonly tokens: { inputIds: Int32Array; attentionMask: Int32Array; wordIds: Int32Array };
@@ -156,8 +160,8 @@ export class BatchLoader {
 
   /** The planned batches of an epoch (cheap: no pixels). */
   plan(epoch: number): PlannedBatch<ManifestRecord>[] {
-    const { chunkLength, chunksPerBatch, shuffle, seed } = this.config;
-    return planBatches(chunkSequences(this.records, chunkLength), chunkLength, { chunksPerBatch, shuffle, seed, epoch });
+    const { chunkLength, chunksPerBatch, rowsPerBatch, dropLast, shuffle, seed } = this.config;
+    return planBatches(chunkSequences(this.records, chunkLength), chunkLength, { chunksPerBatch, rowsPerBatch, dropLast, shuffle, seed, epoch });
   }
 
   /** Number of batches in an epoch. */

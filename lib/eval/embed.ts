@@ -30,7 +30,8 @@ export async function loadFrozenModel(dir: string, options: { maxTokens?: number
   const described = JSON.parse(fs.readFileSync(configFile, 'utf8')) as MedSTConfig & { method?: string };
   if (described.method !== 'medst') throw new Error(`${configFile}: not a Med-ST model (method ${JSON.stringify(described.method)})`);
   const { vision, text, head, useLateral, temperatures, varianceLambda, seed } = described;
-  const method = new MedST({ vision, text, head, useLateral, temperatures, varianceLambda, seed });
+  const learnGlobalTemperature = described.learnGlobalTemperature ?? false; // older checkpoints predate the option
+  const method = new MedST({ vision, text, head, useLateral, temperatures, learnGlobalTemperature, varianceLambda, seed });
   await loadParameters(method.params, dir);
   const tokenizer = await loadTokenizer(path.join(dir, 'vocab.txt'));
   return { method, tokenizer, crop: method.image.config.imageSize, maxTokens: options.maxTokens ?? 112 };
@@ -39,8 +40,10 @@ export async function loadFrozenModel(dir: string, options: { maxTokens?: number
 /** Global embeddings of records, row i ↔ records[i]. */
 export interface RecordEmbeddings {
   ids: string[];
-  /** [N, d] image (frontal view), L2-normalised. */
+  /** [N, d] image (frontal view) in the joint space, L2-normalised. */
   image: Matrix;
+  /** [N, W] the image encoder's global feature before the projection head (what probes read, as in MGCA / Med-ST). */
+  imageFeatures: Matrix;
   /** [N, d] report, L2-normalised. */
   text: Matrix;
 }
@@ -62,27 +65,30 @@ export async function embedRecords(model: FrozenModel, storeDir: string, records
     useWorker: false,
   });
   const d = model.method.config.head.outputWidth;
+  const w = model.method.image.config.width;
   const image = new Float32Array(records.length * d);
+  const imageFeatures = new Float32Array(records.length * w);
   const text = new Float32Array(records.length * d);
   const row = new Map(records.map((r, i) => [r.id, i]));
   try {
     for await (const batch of loader.epoch(0)) {
-      const [img, txt] = tf.tidy(() => {
+      const [img, feat, txt] = tf.tidy(() => {
         const frontal = tf.tensor4d(batch.frontal, [batch.rows, batch.crop, batch.crop, 1]);
-        const images = model.method.encodeImages({ frontal }, false).imageGlobal;
+        const images = model.method.encodeImages({ frontal }, false);
         const texts = model.method.encodeText(batch, false).textGlobal;
-        return [images.dataSync() as Float32Array, texts.dataSync() as Float32Array];
+        return [images.imageGlobal.dataSync() as Float32Array, images.imageFeatures.dataSync() as Float32Array, texts.dataSync() as Float32Array];
       });
       batch.records.forEach((record, r) => {
         const i = row.get(record.id)!;
         image.set(img.subarray(r * d, (r + 1) * d), i * d);
+        imageFeatures.set(feat.subarray(r * w, (r + 1) * w), i * w);
         text.set(txt.subarray(r * d, (r + 1) * d), i * d);
       });
     }
   } finally {
     await loader.close();
   }
-  return { ids: records.map((r) => r.id), image: matrix(image, records.length, d), text: matrix(text, records.length, d) };
+  return { ids: records.map((r) => r.id), image: matrix(image, records.length, d), imageFeatures: matrix(imageFeatures, records.length, w), text: matrix(text, records.length, d) };
 }
 
 /** [N, d] global embeddings of free texts (sentences, prompts), L2-normalised. */

@@ -1,67 +1,119 @@
 /**
- * Results of a comparison across variants and seeds: aggregation (mean ± std over
- * seeds), the Markdown table, and the HTML report with bar charts and error bars.
- * `npm run reproduce` writes these; notebook 05 reads them back.
+ * Results of a comparison: runs (one per row and seed) → rows (mean ± std over
+ * seeds, with each metric's evaluation-set size), the Markdown table, the HTML
+ * report with bar charts, error bars and learning curves. The reference rows
+ * (majority, raw pixels, random init, supervised ceiling) sit in the same
+ * table as the pre-trained variants. `npm run demo` and `npm run reproduce`
+ * write these; notebook 05 reads them back.
+ *
+ * results.json (format "medst-comparison", version 2):
+ *   { setup, metrics: [{key, label}], runs: [...],
+ *     rows: [{ name, label, kind, seeds, metrics: { <key>: { mean, std, n, values } } }],
+ *     curves: [{ row, seed, points: [{ epoch, step, metrics: { <key>: {value, n} } }] }] }
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomicSync } from '../util/atomic_file.ts';
 import { figuresPageHtml, type PlotlyFigure } from '../viz/plotly.ts';
-import type { Headline } from './suite.ts';
+import type { MetricValue } from './image_evaluation.ts';
 import { formatMeanStd, meanStd, type MeanStd } from './summary.ts';
 
-/** One evaluated run. */
+/** What a row is: a reference that gives a number its meaning, or a pre-trained model. */
+export type RowKind = 'reference' | 'pretrained';
+
+/** The reference rows, in table order. */
+export const REFERENCE_ROWS = [
+  { name: 'majority', label: 'Majority class / chance' },
+  { name: 'raw_pixels', label: 'Raw pixels (PCA)' },
+  { name: 'random', label: 'Random init' },
+  { name: 'supervised', label: 'Supervised ceiling' },
+] as const;
+
+/** One evaluated run: a row at one seed (null for deterministic references). */
 export interface RunResult {
-  variant: string;
+  row: string;
   label: string;
-  seed: number;
-  /** Seconds spent pre-training and evaluating. */
+  kind: RowKind;
+  seed: number | null;
+  /** Seconds spent training (0 for references without training) and evaluating. */
   trainSeconds: number;
   evalSeconds: number;
-  headline: Headline;
+  metrics: Record<string, MetricValue>;
+}
+
+/** Evaluations during training: one point per epoch. */
+export interface LearningCurve {
+  row: string;
+  seed: number;
+  points: Array<{ epoch: number; step: number; metrics: Record<string, MetricValue> }>;
+}
+
+/** A row of the table: mean ± std over its runs. */
+export interface ResultRow {
+  name: string;
+  label: string;
+  kind: RowKind;
+  seeds: Array<number | null>;
+  metrics: Record<string, MeanStd & { n: number }>;
 }
 
 /** results.json. */
 export interface ComparisonResults {
   format: 'medst-comparison';
-  version: 1;
+  version: 2;
+  title: string;
   /** How the runs were made (cohort, budget, seeds, quick). */
   setup: Record<string, unknown>;
   /** Metric keys and labels, in table order. */
   metrics: ReadonlyArray<{ key: string; label: string }>;
   runs: RunResult[];
+  curves: LearningCurve[];
+  /** Written by `writeComparison` from `runs`. */
+  rows?: ResultRow[];
 }
 
 export const RESULTS_JSON = 'results.json';
 export const RESULTS_MARKDOWN = 'results.md';
 export const RESULTS_HTML = 'report.html';
 
-/** Mean ± std over seeds for each (variant, metric). */
-export function aggregate(results: ComparisonResults): Array<{ variant: string; label: string; seeds: number; metrics: Record<string, MeanStd> }> {
-  const variants = [...new Set(results.runs.map((r) => r.variant))];
-  return variants.map((variant) => {
-    const runs = results.runs.filter((r) => r.variant === variant);
-    const metrics: Record<string, MeanStd> = {};
-    for (const { key } of results.metrics) {
-      const values = runs.map((r) => r.headline[key]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
-      if (values.length) metrics[key] = meanStd(values);
-    }
-    return { variant, label: runs[0]!.label, seeds: runs.length, metrics };
-  });
+/** Rows (reference rows first, then pre-trained ones in run order) with mean ± std over seeds. */
+export function aggregate(results: Pick<ComparisonResults, 'runs' | 'metrics'>): ResultRow[] {
+  const names = [...new Set(results.runs.map((r) => r.row))];
+  const order = (name: string) => {
+    const reference = REFERENCE_ROWS.findIndex((r) => r.name === name);
+    return reference >= 0 ? reference : REFERENCE_ROWS.length + names.indexOf(name);
+  };
+  return names
+    .sort((a, b) => order(a) - order(b))
+    .map((name) => {
+      const runs = results.runs.filter((r) => r.row === name);
+      const metrics: ResultRow['metrics'] = {};
+      for (const { key } of results.metrics) {
+        const values = runs.map((r) => r.metrics[key]).filter((v): v is MetricValue => v !== undefined && Number.isFinite(v.value));
+        if (values.length) metrics[key] = { ...meanStd(values.map((v) => v.value)), n: values[0]!.n };
+      }
+      return { name, label: runs[0]!.label, kind: runs[0]!.kind, seeds: runs.map((r) => r.seed), metrics };
+    });
 }
 
-/** The Markdown table: variants as rows, metrics as columns, mean ± std over seeds. */
+/** "0.812 ± 0.013" over seeds, a bare value for one run. */
+function cell(summary: MeanStd | undefined): string {
+  return summary ? formatMeanStd(summary, 3, { omitZeroStd: true }) : '–';
+}
+
+/** The Markdown table: rows × metrics, mean ± std over seeds; each column header carries its n. */
 export function markdownTable(results: ComparisonResults): string {
   const rows = aggregate(results);
   const metrics = results.metrics.filter(({ key }) => rows.some((r) => r.metrics[key]));
-  const header = `| Method | ${metrics.map((m) => m.label).join(' | ')} |`;
-  const rule = `| --- | ${metrics.map(() => '---:').join(' | ')} |`;
-  const lines = rows.map((r) => `| ${r.label} | ${metrics.map(({ key }) => (r.metrics[key] ? formatMeanStd(r.metrics[key]!) : '–')).join(' | ')} |`);
-  const seeds = [...new Set(results.runs.map((r) => r.seed))];
+  const nOf = (key: string) => Math.max(...rows.map((r) => r.metrics[key]?.n ?? 0));
+  const header = `| Row | seeds | ${metrics.map((m) => `${m.label} (n=${nOf(m.key)})`).join(' | ')} |`;
+  const rule = `| --- | ---: | ${metrics.map(() => '---:').join(' | ')} |`;
+  const lines = rows.map((r) => `| ${r.kind === 'reference' ? `*${r.label}*` : r.label} | ${r.seeds.filter((s) => s !== null).length || '–'} | ${metrics.map(({ key }) => cell(r.metrics[key])).join(' | ')} |`);
+  const seeds = [...new Set(results.runs.map((r) => r.seed).filter((s) => s !== null))];
   return [
-    `# Med-ST comparison on the synthetic cohort`,
+    `# ${results.title}`,
     '',
-    `Mean ± std over ${seeds.length} seed(s) (${seeds.join(', ')}). Setup: ${JSON.stringify(results.setup)}`,
+    `Mean ± std over ${seeds.length} seed(s) (${seeds.join(', ')}); reference rows in italics (majority/chance, raw pixels, random init, supervised ceiling). n = evaluation-set size (images, pairs or sentences). Setup: \`${JSON.stringify(results.setup)}\``,
     '',
     header,
     rule,
@@ -70,10 +122,31 @@ export function markdownTable(results: ComparisonResults): string {
   ].join('\n');
 }
 
-/** Bar charts (one per metric) with error bars, as a standalone HTML page. */
-export function comparisonReportHtml(results: ComparisonResults): string {
+/** Probe AUROC and temporal macro accuracy after each epoch, one line per (row, seed). */
+export function learningCurveFigures(curves: readonly LearningCurve[]): Array<{ heading: string; figure: PlotlyFigure }> {
+  if (curves.length === 0) return [];
+  return [
+    ['probe_auroc_100', 'Linear probe AUROC (100 %) after each epoch'],
+    ['temporal_macro_acc', 'Temporal macro accuracy (fixed split) after each epoch'],
+  ].map(([key, heading]) => ({
+    heading: heading!,
+    figure: {
+      data: curves.map((c) => ({
+        type: 'scatter',
+        mode: 'lines+markers',
+        name: `${c.row} (seed ${c.seed})`,
+        x: c.points.map((p) => p.epoch),
+        y: c.points.map((p) => p.metrics[key!]?.value ?? null),
+      })),
+      layout: { height: 340, margin: { t: 20 }, xaxis: { title: { text: 'epoch' } }, yaxis: { title: { text: key! } } },
+    },
+  }));
+}
+
+/** Bar charts (one per metric) with error bars and learning curves, as a standalone HTML page. */
+export function comparisonReportHtml(results: ComparisonResults, extra: Array<{ heading: string; figure: PlotlyFigure }> = []): string {
   const rows = aggregate(results);
-  const figures = results.metrics
+  const bars = results.metrics
     .filter(({ key }) => rows.some((r) => r.metrics[key]))
     .map(({ key, label }): { heading: string; figure: PlotlyFigure } => ({
       heading: label,
@@ -83,6 +156,7 @@ export function comparisonReportHtml(results: ComparisonResults): string {
             type: 'bar',
             x: rows.map((r) => r.label),
             y: rows.map((r) => r.metrics[key]?.mean ?? null),
+            marker: { color: rows.map((r) => (r.kind === 'reference' ? '#aaaaaa' : '#1f77b4')) },
             error_y: { type: 'data', array: rows.map((r) => r.metrics[key]?.std ?? 0), visible: true },
           },
         ],
@@ -90,12 +164,13 @@ export function comparisonReportHtml(results: ComparisonResults): string {
       },
     }));
   const table = `<pre>${markdownTable(results).replace(/&/g, '&amp;').replace(/</g, '&lt;')}</pre>`;
-  return figuresPageHtml('Med-ST comparison on the synthetic cohort', figures).replace('</h1>', `</h1>\n${table}`);
+  return figuresPageHtml(results.title, [...learningCurveFigures(results.curves), ...bars, ...extra]).replace('</h1>', `</h1>\n${table}`);
 }
 
-/** Writes results.json, results.md and report.html into `dir` (each atomically). */
+/** Writes results.json (with the aggregated rows), results.md and report.html into `dir`, each atomically. */
 export function writeComparison(dir: string, results: ComparisonResults): void {
-  writeFileAtomicSync(path.join(dir, RESULTS_JSON), JSON.stringify(results, null, 2) + '\n');
+  const withRows = { ...results, rows: aggregate(results) };
+  writeFileAtomicSync(path.join(dir, RESULTS_JSON), JSON.stringify(withRows, null, 2) + '\n');
   writeFileAtomicSync(path.join(dir, RESULTS_MARKDOWN), markdownTable(results));
   writeFileAtomicSync(path.join(dir, RESULTS_HTML), comparisonReportHtml(results));
 }
@@ -106,5 +181,6 @@ export function readComparison(dir: string): ComparisonResults {
   if (!fs.existsSync(file)) throw new Error(`${file}: no results yet (run \`npm run reproduce\`)`);
   const results = JSON.parse(fs.readFileSync(file, 'utf8')) as ComparisonResults;
   if (results.format !== 'medst-comparison') throw new Error(`${file}: not a medst comparison`);
+  if (results.version !== 2) throw new Error(`${file}: results version ${String(results.version)}, expected 2 (run \`npm run reproduce\` again)`);
   return results;
 }

@@ -27,6 +27,12 @@ export interface MedSTConfig {
   /** Feed the lateral view through the view experts (false: frontal only — the "no MoVE" ablation). */
   useLateral: boolean;
   temperatures: { global: number; local: number; temporal: number };
+  /**
+   * Learn the global temperature as CLIP does (a `logit_scale` parameter,
+   * initialised at log(1/τ_global), scale capped at 100); false keeps τ fixed
+   * (the paper's setting).
+   */
+  learnGlobalTemperature: boolean;
   /** λ of the log-variance term of RMR. */
   varianceLambda: number;
   /** Seed of the initial weights. */
@@ -36,12 +42,24 @@ export interface MedSTConfig {
 const COMMON = {
   useLateral: true,
   temperatures: { global: 0.07, local: 0.1, temporal: 0.1 },
+  learnGlobalTemperature: false,
   varianceLambda: 0.001,
   seed: 0,
 } as const;
 
-/** Named Med-ST presets: `tiny` trains on a CPU, `paper` is ViT-B/16 + 6-layer Bio_ClinicalBERT. */
+/**
+ * Named Med-ST presets: `cpu` is what learns on a 2-core machine (64 px, patch 8
+ * through a convolutional stem, width 192, 4 blocks; docs/lab-notebook.md),
+ * `tiny` and `small` are larger CPU shapes, `paper` is ViT-B/16 + 6-layer
+ * Bio_ClinicalBERT.
+ */
 export const MEDST_PRESETS = {
+  cpu: {
+    ...COMMON,
+    vision: { ...VIT_PRESETS.tiny, imageSize: 64, patchSize: 8, stem: 'conv' },
+    text: { width: 128, layers: 2, heads: 2, intermediateSize: 512, maxPositions: 128 },
+    head: HEAD_TINY,
+  },
   tiny: { ...COMMON, vision: VIT_PRESETS.tiny, text: { width: 128, layers: 2, heads: 2, intermediateSize: 512, maxPositions: 128 }, head: HEAD_TINY },
   small: { ...COMMON, vision: VIT_PRESETS.small, text: { width: 256, layers: 4, heads: 4, intermediateSize: 1024, maxPositions: 128 }, head: HEAD_TINY },
   paper: { ...COMMON, vision: VIT_PRESETS.paper, text: { width: 768, layers: 6, heads: 12, intermediateSize: 3072 }, head: HEAD_PAPER },
@@ -51,6 +69,8 @@ export type MedSTPreset = keyof typeof MEDST_PRESETS;
 
 /** Embeddings of one batch (all L2-normalised, d wide). */
 export interface MedSTEmbeddings {
+  /** [B, W] the image encoder's global feature (before the head). */
+  imageFeatures: tf.Tensor2D;
   /** [B, d] */
   imageGlobal: tf.Tensor2D;
   /** [B, P, d] patch embeddings (frontal, then lateral when used). */
@@ -76,6 +96,8 @@ export class MedST implements PretrainingMethod {
   readonly textGlobalHead: GlobalProjectionHead;
   readonly textLocalHead: LocalProjectionHead;
   readonly localWeighting: LocalWeightingParams;
+  /** log(1/τ_global) when the temperature is learned. */
+  readonly logitScale: tf.Variable | null;
 
   /** @param config a full config (e.g. a preset with overrides); `text.vocabSize` must match the tokenizer. */
   constructor(config: MedSTConfig) {
@@ -90,14 +112,22 @@ export class MedST implements PretrainingMethod {
     this.textGlobalHead = new GlobalProjectionHead(this.params.child('text_global_head'), { ...config.head, inputWidth: textWidth });
     this.textLocalHead = new LocalProjectionHead(this.params.child('text_local_head'), { ...config.head, inputWidth: textWidth });
     this.localWeighting = createLocalWeightingParams(this.params.child('local_weighting'), config.head.outputWidth);
+    this.logitScale = config.learnGlobalTemperature ? this.params.create('logit_scale', [], { kind: 'constant', value: Math.log(1 / config.temperatures.global) }) : null;
+  }
+
+  /** τ of the global loss: the fixed one, or exp(−min(logit_scale, log 100)) when learned. */
+  globalTemperature(): number | tf.Scalar {
+    if (!this.logitScale) return this.config.temperatures.global;
+    return tf.exp(tf.neg(tf.minimum(this.logitScale, Math.log(100)))) as tf.Scalar;
   }
 
   /** Image side only (downstream use: single frontal view unless a lateral is given). */
-  encodeImages(tensors: Pick<TensorBatch, 'frontal'> & Partial<Pick<TensorBatch, 'lateral' | 'lateralPresent'>>, training: boolean): Pick<MedSTEmbeddings, 'imageGlobal' | 'imageLocal' | 'patchMask'> {
+  encodeImages(tensors: Pick<TensorBatch, 'frontal'> & Partial<Pick<TensorBatch, 'lateral' | 'lateralPresent'>>, training: boolean): Pick<MedSTEmbeddings, 'imageGlobal' | 'imageLocal' | 'patchMask' | 'imageFeatures'> {
     return tf.tidy(() => {
       const useLateral = this.config.useLateral && tensors.lateral !== undefined;
       const features = this.image.forward(useLateral ? { frontal: tensors.frontal, lateral: tensors.lateral, lateralPresent: tensors.lateralPresent } : { frontal: tensors.frontal });
       return {
+        imageFeatures: features.global,
         imageGlobal: this.imageGlobalHead.forward(features.global, { training }),
         imageLocal: this.imageLocalHead.forward(features.local, { training, mask: features.localMask }),
         patchMask: features.localMask,
@@ -123,6 +153,10 @@ export class MedST implements PretrainingMethod {
     });
   }
 
+  imageFeatures(frontal: tf.Tensor4D): tf.Tensor2D {
+    return this.image.forward({ frontal }).global;
+  }
+
   /** Both sides of a batch. */
   encode(batch: HostBatch, tensors: TensorBatch, training: boolean): MedSTEmbeddings {
     return { ...this.encodeImages(tensors, training), ...this.encodeText(batch, training) };
@@ -132,7 +166,7 @@ export class MedST implements PretrainingMethod {
     const e = this.encode(batch, tensors, true);
     const terms: LossTerms = {};
     const { temperatures } = this.config;
-    if (stage.losses.global) terms.global = globalContrastiveLoss(e.imageGlobal, e.textGlobal, { temperature: temperatures.global }).loss;
+    if (stage.losses.global) terms.global = globalContrastiveLoss(e.imageGlobal, e.textGlobal, { temperature: this.globalTemperature() }).loss;
     if (stage.losses.local) {
       terms.local = localAlignmentLoss(e.textLocal, e.imageLocal, this.localWeighting, {
         temperature: temperatures.local,

@@ -28,6 +28,11 @@ export interface PretrainingMethod {
    * dispose its inputs. BatchNorm statistics may be updated here.
    */
   lossTerms(input: StepInput): LossTerms;
+  /**
+   * [B, W] global features of frontal images [B, C, C, 1] (eval mode): what
+   * probes, temporal classification and learning curves read.
+   */
+  imageFeatures(frontal: tf.Tensor4D): tf.Tensor2D;
   /** JSON-serialisable description stored with checkpoints (architecture, presets). */
   describe(): unknown;
   dispose(): void;

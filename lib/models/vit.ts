@@ -20,7 +20,7 @@
  * the same tokens. No dropout / drop-path: `training` changes nothing here.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { resolveViTConfig, vitPatchesPerView, type ViTConfig, type ViTConfigInput } from '../configs/vit.ts';
+import { convStemChannels, resolveViTConfig, vitPatchesPerView, type ViTConfig, type ViTConfigInput } from '../configs/vit.ts';
 import type { ParameterSet } from './params.ts';
 import { keyBiasFromMask } from './layers/attention.ts';
 import { createLayerNorm, layerNorm, type LayerNormParams } from './layers/layer_norm.ts';
@@ -46,6 +46,8 @@ export class VisionTransformer {
   readonly numPatches: number;
   readonly patchWeight: tf.Variable;
   readonly patchBias: tf.Variable;
+  /** Conv stem only: the 3×3 stride-2 convolutions before the 1×1 projection (`patchWeight`). */
+  readonly stem: Array<{ weight: tf.Variable; bias: tf.Variable }>;
   readonly clsToken: tf.Variable;
   readonly posEmbed: tf.Variable;
   readonly blocks: ViewExpertBlock[];
@@ -60,8 +62,21 @@ export class VisionTransformer {
     this.params = params;
     const c = this.config;
     this.numPatches = vitPatchesPerView(c);
-    const fanIn = c.patchSize * c.patchSize * c.inChannels;
-    this.patchWeight = params.create('patch_embed.proj.weight', [c.patchSize, c.patchSize, c.inChannels, c.width], { kind: 'uniform', bound: 1 / Math.sqrt(fanIn) });
+    this.stem = [];
+    if (c.stem === 'conv') {
+      let channels = c.inChannels;
+      convStemChannels(c).forEach((out, i) => {
+        this.stem.push({
+          weight: params.create(`patch_embed.stem.${i}.weight`, [3, 3, channels, out], { kind: 'heNormal', fanIn: 9 * channels }),
+          bias: params.create(`patch_embed.stem.${i}.bias`, [out], { kind: 'zeros' }),
+        });
+        channels = out;
+      });
+      this.patchWeight = params.create('patch_embed.proj.weight', [1, 1, channels, c.width], { kind: 'uniform', bound: 1 / Math.sqrt(channels) });
+    } else {
+      const fanIn = c.patchSize * c.patchSize * c.inChannels;
+      this.patchWeight = params.create('patch_embed.proj.weight', [c.patchSize, c.patchSize, c.inChannels, c.width], { kind: 'uniform', bound: 1 / Math.sqrt(fanIn) });
+    }
     this.patchBias = params.create('patch_embed.proj.bias', [c.width], { kind: 'zeros' });
     this.clsToken = params.create('cls_token', [1, 1, c.width], { kind: 'truncatedNormal', std: 1e-6 });
     this.posEmbed = params.create('pos_embed', [1, 1 + this.numPatches, c.width], { kind: 'truncatedNormal', std: c.initStd });
@@ -92,7 +107,10 @@ export class VisionTransformer {
       throw new Error(`VisionTransformer: expected images [B, ${c.imageSize}, ${c.imageSize}, ${c.inChannels}], got [${images.shape}]`);
     }
     return tf.tidy('embedPatches', () => {
-      const grid = tf.conv2d(images, this.patchWeight as tf.Tensor4D, c.patchSize, 'valid'); // [B, g, g, W]
+      let x: tf.Tensor4D = images;
+      for (const conv of this.stem) x = tf.relu(tf.add(tf.conv2d(x, conv.weight as tf.Tensor4D, 2, 'same'), conv.bias)) as tf.Tensor4D; // halves the side
+      const stride = this.stem.length ? 1 : c.patchSize;
+      const grid = tf.conv2d(x, this.patchWeight as tf.Tensor4D, stride, 'valid'); // [B, g, g, W]
       return tf.reshape(tf.add(grid, this.patchBias), [images.shape[0], this.numPatches, c.width]) as tf.Tensor3D; // [B, n, W]
     });
   }

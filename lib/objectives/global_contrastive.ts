@@ -7,8 +7,12 @@ import { checkAtLeast, checkPositive, checkShape, diagonalCrossEntropy, l2Normal
 
 /** Settings of `globalContrastiveLoss`. */
 export interface GlobalContrastiveOptions {
-  /** τ that divides the cosine similarities. Med-ST uses 0.07 (`DEFAULT_GLOBAL_TEMPERATURE`). */
-  temperature: number;
+  /**
+   * τ that divides the cosine similarities. Med-ST uses 0.07
+   * (`DEFAULT_GLOBAL_TEMPERATURE`); a scalar tensor (e.g. CLIP's learnable
+   * `exp(−logit_scale)`) lets gradients reach τ.
+   */
+  temperature: number | tf.Scalar;
 }
 
 /** Med-ST's global temperature (methods.md §1.3); callers pass it in explicitly. */
@@ -45,7 +49,8 @@ export function globalContrastiveLoss(image: tf.Tensor2D, text: tf.Tensor2D, opt
   checkShape(FN, 'image', image, [null, null], ['B', 'd']);
   checkShape(FN, 'text', text, [image.shape[0], image.shape[1]], ['B', 'd']);
   checkAtLeast(FN, 'image', 'B', image.shape[0], 1);
-  checkPositive(FN, 'options.temperature', options?.temperature);
+  if (!(options?.temperature instanceof tf.Tensor)) checkPositive(FN, 'options.temperature', options?.temperature);
+  else checkShape(FN, 'options.temperature', options.temperature, [], []);
   return tf.tidy(() => {
     const batch = image.shape[0];
     const logits = tf.div(tf.matMul(l2Normalize(image), l2Normalize(text), false, true), options.temperature); // [B, B]

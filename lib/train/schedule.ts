@@ -9,9 +9,9 @@
  * §1.7, applied per stage so that each new objective starts gently).
  */
 
-/** The loss terms a stage can switch on. */
-export type LossName = 'global' | 'local' | 'fmc' | 'rmr';
-export const LOSS_NAMES: readonly LossName[] = ['global', 'local', 'fmc', 'rmr'];
+/** The loss terms a stage can switch on ('supervised': the label-trained ceiling of methods/supervised.ts). */
+export type LossName = 'global' | 'local' | 'fmc' | 'rmr' | 'supervised';
+export const LOSS_NAMES: readonly LossName[] = ['global', 'local', 'fmc', 'rmr', 'supervised'];
 
 /** One stage of training. */
 export interface StageConfig {

@@ -20,8 +20,10 @@ import { activeLosses, describeSchedule, learningRateAt, validateSchedule, type 
 /** Everything about a run except the method and the data. */
 export interface TrainerConfig {
   stages: StageConfig[];
-  /** Chunks per batch (the paper: 10). */
-  chunksPerBatch: number;
+  /** Chunks per batch (the paper: 10); batches vary in rows. Give this or `rowsPerBatch`. */
+  chunksPerBatch?: number;
+  /** Exactly this many image–report pairs per step (the CPU presets); an epoch's last, smaller batch is dropped. */
+  rowsPerBatch?: number;
   /** C: training crop side. */
   crop: number;
   /** L: token length. */
@@ -74,6 +76,8 @@ export interface TrainHooks {
   onStep?: (record: StepRecord) => void;
   onStageStart?: (stage: StageConfig, index: number, stepsInStage: number) => void;
   onCheckpoint?: (dir: string, position: TrainingPosition) => void;
+  /** After each completed epoch (not on resume of a finished one): learning curves evaluate here. */
+  onEpochEnd?: (info: { stage: number; epoch: number; step: number; epochsDone: number; method: PretrainingMethod }) => void | Promise<void>;
   /** Stop (without saving) after this many steps of this call: simulates a kill in tests. */
   stopAfterSteps?: number;
   log?: (line: string) => void;
@@ -128,6 +132,8 @@ export async function train(method: PretrainingMethod, data: TrainingData, confi
       const loader = new BatchLoader(data.storeDir, data.records, data.tokenizer, {
         chunkLength: stage.chunkLength,
         chunksPerBatch: config.chunksPerBatch,
+        rowsPerBatch: config.rowsPerBatch,
+        dropLast: config.rowsPerBatch !== undefined,
         crop: config.crop,
         augment: true,
         shuffle: true,
@@ -160,6 +166,8 @@ export async function train(method: PretrainingMethod, data: TrainingData, confi
             if (position.step % config.checkpointEvery === 0) await save();
           }
           position = { ...position, epoch: e + 1, batch: 0 };
+          const epochsDone = config.stages.slice(0, s).reduce((n, st) => n + st.epochs, 0) + e + 1;
+          await hooks.onEpochEnd?.({ stage: s, epoch: e, step: position.step, epochsDone, method });
         }
       } finally {
         await loader.close();

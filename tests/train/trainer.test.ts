@@ -30,6 +30,9 @@ class TinyMethod implements PretrainingMethod {
     this.params.create('text.embedding', [vocab, 16], { kind: 'normal', std: 0.1 });
     this.params.create('text.weight', [16, 16], { kind: 'glorotUniform', fanIn: 16, fanOut: 16 });
   }
+  imageFeatures(frontal: tf.Tensor4D): tf.Tensor2D {
+    return tf.matMul(tf.reshape(tf.avgPool(frontal, 4, 4, 'valid'), [frontal.shape[0], 64]), this.params.get('image.weight')) as tf.Tensor2D;
+  }
   lossTerms({ batch, tensors }: StepInput): LossTerms {
     const image = tf.matMul(tf.reshape(tf.avgPool(tensors.frontal, 4, 4, 'valid'), [batch.rows, 64]), this.params.get('image.weight'));
     const mask = tf.expandDims(tf.cast(tensors.attentionMask, 'float32'), 2);

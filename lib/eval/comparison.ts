@@ -1,0 +1,177 @@
+/**
+ * A comparison as one call: on a prepared cohort, the reference rows
+ * (majority/chance, raw pixels, random init, supervised ceiling) and each
+ * pre-trained variant at each seed, with the same budget, every downstream
+ * evaluation, and learning curves (probe AUROC and temporal macro accuracy
+ * after each epoch) for the variants that ask for them. Results are written
+ * after every run, so an interrupted comparison keeps what it finished, and
+ * training runs resume from their checkpoints.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ManifestRecord } from '../data/manifest.ts';
+import { recordsOfSplit } from '../data/manifest.ts';
+import { imageStoreDir } from '../data/prepare.ts';
+import { createTokenizer } from '../data/tokenizer/index.ts';
+import { MedST, medstConfig, type MedSTConfig, type MedSTPreset } from '../methods/medst.ts';
+import type { PretrainingMethod } from '../methods/method.ts';
+import { finalModelDir, runPretraining, type PretrainRunConfig } from '../train/run.ts';
+import { trainSupervisedCeiling } from '../train/supervised_run.ts';
+import type { TrainerConfig } from '../train/trainer.ts';
+import { saveParameters } from '../weights/checkpoint.ts';
+import type { AblationVariant } from './ablation.ts';
+import { loadFrozenModel } from './embed.ts';
+import { evaluateImageFeatures, type MetricValue } from './image_evaluation.ts';
+import { imageFeatureMatrix } from './image_features.ts';
+import { majorityMetrics, rawPixelMetrics } from './references.ts';
+import { REFERENCE_ROWS, writeComparison, type ComparisonResults, type LearningCurve, type RunResult } from './results.ts';
+import { HEADLINE_METRICS, evaluateSuite, type SuiteResult } from './suite.ts';
+
+/** Everything a comparison needs; one budget for every trained row. */
+export interface ComparisonConfig {
+  title: string;
+  cohortDir: string;
+  preparedDir: string;
+  /** Stored image side S (images-S). */
+  imageSize: number;
+  seeds: number[];
+  preset: MedSTPreset;
+  modelOverrides: Partial<MedSTConfig>;
+  trainer: Omit<TrainerConfig, 'stages' | 'seed'>;
+  vocabSize: number;
+  /** Every trained row gets 3 × epochsPerSlot epochs at this peak learning rate. */
+  epochsPerSlot: number;
+  learningRate: number;
+  variants: readonly AblationVariant[];
+  /** Variants whose probe AUROC and temporal accuracy are measured after every epoch. */
+  curves: readonly string[];
+  /** Add the supervised-ceiling row (trained with the same budget). */
+  supervised: boolean;
+  quick: boolean;
+  /** Runs (checkpoints) go here; results go to `outDir`. */
+  workDir: string;
+  outDir: string;
+}
+
+/** Per-run progress for CLIs. */
+export type ComparisonLog = (line: string) => void;
+
+/** Runs every row and returns (and writes) the results. */
+export async function runComparison(config: ComparisonConfig, records: readonly ManifestRecord[], log: ComparisonLog = console.log): Promise<{ results: ComparisonResults; suites: Map<string, SuiteResult> }> {
+  const storeDir = imageStoreDir(config.preparedDir, config.imageSize);
+  const crop = config.trainer.crop;
+  const results: ComparisonResults = { format: 'medst-comparison', version: 2, title: config.title, setup: setupOf(config), metrics: HEADLINE_METRICS, runs: [], curves: [] };
+  const suites = new Map<string, SuiteResult>();
+  const save = () => writeComparison(config.outDir, results);
+  const label = (name: string) => REFERENCE_ROWS.find((r) => r.name === name)!.label;
+  const add = (run: RunResult) => {
+    results.runs.push(run);
+    save();
+    log(`${run.label.padEnd(26)} ${run.seed === null ? '' : `seed ${run.seed} `}trained ${run.trainSeconds.toFixed(0)}s, evaluated ${run.evalSeconds.toFixed(0)}s | ${summaryLine(run.metrics)}`);
+  };
+
+  let started = Date.now();
+  add({ row: 'majority', label: label('majority'), kind: 'reference', seed: null, trainSeconds: 0, evalSeconds: 0, metrics: majorityMetrics(records, config.cohortDir) });
+  started = Date.now();
+  const raw = rawPixelMetrics(storeDir, records, config.cohortDir, { crop }, { quick: config.quick });
+  add({ row: 'raw_pixels', label: label('raw_pixels'), kind: 'reference', seed: null, trainSeconds: 0, evalSeconds: (Date.now() - started) / 1000, metrics: raw });
+
+  const curveOf = (row: string, seed: number) => {
+    const curve: LearningCurve = { row, seed, points: [] };
+    results.curves.push(curve);
+    return async ({ epochsDone, step, method }: { epochsDone: number; step: number; method: PretrainingMethod }) => {
+      const features = imageFeatureMatrix((f) => method.imageFeatures(f), storeDir, records, crop);
+      curve.points.push({ epoch: epochsDone, step, metrics: evaluateImageFeatures(features, records, config.cohortDir, { curve: true }).metrics });
+      save();
+    };
+  };
+
+  for (const seed of config.seeds) {
+    for (const variant of [{ name: 'random', label: label('random'), pretrain: false, useLateral: false, stages: () => [] } satisfies AblationVariant, ...config.variants]) {
+      const runStarted = Date.now();
+      const run = runConfig(config, variant, seed);
+      if (variant.pretrain) {
+        const onEpochEnd = config.curves.includes(variant.name) ? curveOf(variant.name, seed) : undefined;
+        const { method } = await runPretraining(run, { log: () => {}, onEpochEnd });
+        method.dispose();
+      } else {
+        await saveRandomInit(run, records);
+      }
+      const trainSeconds = (Date.now() - runStarted) / 1000;
+      const evalStarted = Date.now();
+      const model = await loadFrozenModel(finalModelDir(run.out), { maxTokens: run.trainer.maxTokens });
+      const suite = await evaluateSuite(model, { cohortDir: config.cohortDir, preparedDir: config.preparedDir, imageSize: config.imageSize, records }, { quick: config.quick });
+      model.method.dispose();
+      suites.set(`${variant.name}-s${seed}`, suite);
+      add({ row: variant.name, label: variant.label, kind: variant.pretrain ? 'pretrained' : 'reference', seed, trainSeconds, evalSeconds: (Date.now() - evalStarted) / 1000, metrics: suite.headline });
+    }
+    if (config.supervised) {
+      const runStarted = Date.now();
+      const first = runConfig(config, config.variants[0]!, seed);
+      const model = await trainSupervisedCeiling({
+        data: config.preparedDir,
+        imageSize: config.imageSize,
+        records,
+        vision: first.model.overrides?.vision ?? {},
+        seed,
+        epochs: 3 * config.epochsPerSlot,
+        learningRate: config.learningRate,
+        warmupFraction: 0.1,
+        trainer: { ...config.trainer, seed, checkpointEvery: 100000 },
+        out: path.join(config.workDir, 'runs', `supervised-s${seed}`),
+      });
+      const trainSeconds = (Date.now() - runStarted) / 1000;
+      const evalStarted = Date.now();
+      const features = imageFeatureMatrix((f) => model.imageFeatures(f), storeDir, records, crop);
+      model.dispose();
+      const metrics = evaluateImageFeatures(features, records, config.cohortDir, { quick: config.quick }).metrics;
+      add({ row: 'supervised', label: label('supervised'), kind: 'reference', seed, trainSeconds, evalSeconds: (Date.now() - evalStarted) / 1000, metrics });
+    }
+  }
+  return { results, suites };
+}
+
+/** The run config of one variant at one seed. */
+export function runConfig(config: ComparisonConfig, variant: AblationVariant, seed: number): PretrainRunConfig {
+  const overrides = config.modelOverrides;
+  return {
+    data: config.preparedDir,
+    imageSize: config.imageSize,
+    vocabSize: config.vocabSize,
+    model: { preset: config.preset, overrides: { ...overrides, seed, useLateral: variant.useLateral } },
+    stages: variant.stages(config.epochsPerSlot, config.learningRate),
+    trainer: { ...config.trainer, seed },
+    out: path.join(config.workDir, 'runs', `${variant.name}-s${seed}`),
+  };
+}
+
+/** "probe 0.812 (n=539), temporal macro 0.47 (n=269), ..." */
+export function summaryLine(metrics: Record<string, MetricValue>): string {
+  const parts: Array<[string, string]> = [
+    ['probe_auroc_100', 'probe100'],
+    ['temporal_macro_acc', 'temporal macro'],
+    ['zeroshot_pneumonia_auroc', 'zero-shot pneu'],
+    ['i2t_r5', 'i2t R@5'],
+  ];
+  return parts
+    .filter(([key]) => metrics[key])
+    .map(([key, name]) => `${name} ${metrics[key]!.value.toFixed(3)} (n=${metrics[key]!.n})`)
+    .join(', ');
+}
+
+function setupOf(config: ComparisonConfig): Record<string, unknown> {
+  const { title: _title, variants, workDir: _w, outDir: _o, ...rest } = config;
+  return { ...rest, variants: variants.map((v) => v.name) };
+}
+
+/** The random-initialisation row: the seeded initial weights, saved like a trained model. */
+async function saveRandomInit(config: PretrainRunConfig, records: readonly ManifestRecord[]): Promise<void> {
+  const final = finalModelDir(config.out);
+  if (fs.existsSync(path.join(final, 'config.json'))) return;
+  const train = recordsOfSplit([...records], 'train');
+  const tokenizer = await createTokenizer({ kind: 'corpus', corpus: train.map((r) => r.report.text), build: { vocabSize: config.vocabSize } });
+  const method = new MedST(medstConfig(config.model.preset, { ...config.model.overrides, vocabSize: tokenizer.vocabSize }));
+  await saveParameters(method.params, final, method.describe());
+  tokenizer.saveVocab(path.join(final, 'vocab.txt'));
+  method.dispose();
+}

@@ -1,0 +1,58 @@
+/**
+ * Training regimes as typed data: the image size, crop, batch, learning rate
+ * and budget that one setting of the project trains with. `cpu` is what the
+ * demo and `npm run reproduce` use on a 2-core machine (see the lab notebook,
+ * docs/lab-notebook.md, for how it was found); `quick` is the CI smoke setting.
+ * The `paper` model preset with its own settings stays for GPUs and real data.
+ */
+import type { MedSTConfig, MedSTPreset } from '../methods/medst.ts';
+
+export interface Regime {
+  /** Stored image side S and training crop C. */
+  imageSize: number;
+  crop: number;
+  preset: MedSTPreset;
+  modelOverrides: Partial<MedSTConfig>;
+  /** Image–report pairs per step (fixed-size batches). */
+  rowsPerBatch: number;
+  maxTokens: number;
+  vocabSize: number;
+  learningRate: number;
+  /** Every trained row gets 3 × epochsPerSlot epochs. */
+  epochsPerSlot: number;
+  /** Synthetic cohort size when the command generates one. */
+  patients: number;
+}
+
+export const REGIMES = {
+  cpu: {
+    imageSize: 72,
+    crop: 64,
+    preset: 'cpu',
+    modelOverrides: {},
+    rowsPerBatch: 32,
+    maxTokens: 64,
+    vocabSize: 1000,
+    learningRate: 1e-3,
+    epochsPerSlot: 4,
+    patients: 1000,
+  },
+  quick: {
+    imageSize: 40,
+    crop: 32,
+    preset: 'cpu',
+    modelOverrides: {
+      vision: { imageSize: 32, patchSize: 8, width: 64, depth: 2, heads: 2, stem: 'conv' },
+      text: { width: 64, layers: 1, heads: 2, intermediateSize: 128, maxPositions: 64 },
+      head: { hiddenWidth: 96, outputWidth: 32, bnEps: 1e-5, bnMomentum: 0.1 },
+    },
+    rowsPerBatch: 16,
+    maxTokens: 48,
+    vocabSize: 400,
+    learningRate: 1e-3,
+    epochsPerSlot: 1,
+    patients: 40,
+  },
+} as const satisfies Record<string, Regime>;
+
+export type RegimeName = keyof typeof REGIMES;
