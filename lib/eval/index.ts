@@ -82,5 +82,27 @@ export {
 export { embedRecords, embedTexts, loadFrozenModel, patchFeatures, type FrozenModel, type RecordEmbeddings } from './embed.ts';
 export { HEADLINE_METRICS, evaluateSuite, type Headline, type SuiteData, type SuiteOptions, type SuiteResult } from './suite.ts';
 export { ABLATION_VARIANTS, type AblationVariant } from './ablation.ts';
-export { RESULTS_HTML, RESULTS_JSON, RESULTS_MARKDOWN, aggregate, comparisonReportHtml, markdownTable, readComparison, writeComparison, type ComparisonResults, type RunResult } from './results.ts';
+export {
+  REFERENCE_ROWS,
+  RESULTS_HTML,
+  RESULTS_JSON,
+  RESULTS_MARKDOWN,
+  aggregate,
+  comparisonReportHtml,
+  learningCurveFigures,
+  markdownTable,
+  readComparison,
+  writeComparison,
+  type ComparisonResults,
+  type LearningCurve,
+  type ResultRow,
+  type RowKind,
+  type RunResult,
+} from './results.ts';
+export { competitionTargets, evaluateImageFeatures, temporalPairsOf, type ImageEvaluation, type ImageEvaluationOptions, type MetricValue } from './image_evaluation.ts';
+export { imageFeatureMatrix, type ImageEncoderFn } from './image_features.ts';
+export { fitPca, projectPca, type PcaModel, type PcaOptions } from './pca.ts';
+export { downsampledPixels, rawPixelFeatures, type RawPixelOptions } from './raw_pixels.ts';
+export { majorityMetrics, rawPixelMetrics } from './references.ts';
+export { runComparison, runConfig, summaryLine, type ComparisonConfig } from './comparison.ts';
 export { DEFAULT_FINE_TUNE, fineTuneProbe, type FineTuneConfig, type FineTuneResult } from './fine_tune.ts';

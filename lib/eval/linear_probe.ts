@@ -262,12 +262,14 @@ function fitAdamW(c: LinearProbeConfig, x: tf.Tensor2D, y: tf.Tensor2D, m: tf.Te
 export function probeScores(model: LinearProbeModel, features: MatrixLike): Matrix {
   const x = toMatrix(features, 'probeScores(features)');
   if (x.cols !== model.inputs) throw new Error(`probeScores: features have ${x.cols} columns, the probe was fitted on ${model.inputs}`);
-  const data = tf.tidy(() => {
+  const logits = tf.tidy(() => {
     const xs = tf.div(tf.sub(tf.tensor2d(x.data, [x.rows, x.cols]), tf.tensor1d(model.mean)), tf.tensor1d(model.scale));
-    const logits = tf.add(tf.matMul(xs, tf.tensor2d(model.weights, [model.inputs, model.outputs])), tf.tensor1d(model.bias)); // [N, K]
-    const scores = model.loss === 'softmax' ? tf.softmax(logits) : model.loss === 'sigmoid' ? tf.sigmoid(logits) : logits;
-    return scores.dataSync() as Float32Array;
+    return tf.add(tf.matMul(xs, tf.tensor2d(model.weights, [model.inputs, model.outputs])), tf.tensor1d(model.bias)).dataSync() as Float32Array; // [N, K]
   });
+  // The activation runs on the host, element by element: the backend's vectorised
+  // sigmoid rounds differently in a vector's body and tail, which turned equal
+  // logits into unequal scores and broke AUROC ties (constant features scored 0.487).
+  const data = model.loss === 'squaredHinge' ? logits : model.loss === 'sigmoid' ? logits.map((z) => 1 / (1 + Math.exp(-z))) : softmaxRows(logits, model.outputs);
   return matrix(data, x.rows, model.outputs);
 }
 
@@ -300,4 +302,17 @@ export function rawSpaceWeights(model: LinearProbeModel): { weights: Float32Arra
     }
   }
   return { weights, bias };
+}
+
+/** Row-wise softmax of `[N, K]` logits (max-subtracted, float64 accumulation). */
+function softmaxRows(logits: Float32Array, k: number): Float32Array {
+  const out = new Float32Array(logits.length);
+  for (let r = 0; r < logits.length / k; r++) {
+    let max = -Infinity;
+    for (let c = 0; c < k; c++) max = Math.max(max, logits[r * k + c]!);
+    let sum = 0;
+    for (let c = 0; c < k; c++) sum += Math.exp(logits[r * k + c]! - max);
+    for (let c = 0; c < k; c++) out[r * k + c] = Math.exp(logits[r * k + c]! - max) / sum;
+  }
+  return out;
 }

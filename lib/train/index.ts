@@ -4,3 +4,5 @@ export { DEFAULT_CURRICULUM, LOSS_NAMES, activeLosses, describeSchedule, learnin
 export { checkpointsDir, latestCheckpoint, loadTrainingCheckpoint, saveTrainingCheckpoint, type TrainerState, type TrainingPosition } from './checkpoint.ts';
 export { METRICS_FILE, readMetrics, train, type StepRecord, type TrainHooks, type TrainResult, type TrainerConfig, type TrainingData } from './trainer.ts';
 export { finalModelDir, readPretrainConfig, runPretraining, type PretrainRunConfig } from './run.ts';
+export { REGIMES, type Regime, type RegimeName } from './regime.ts';
+export { trainSupervisedCeiling, type SupervisedRunConfig } from './supervised_run.ts';

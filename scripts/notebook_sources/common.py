@@ -13,13 +13,13 @@ const workDirs = [path.resolve("out", "reproduce"), path.resolve("out", "reprodu
 let work = workDirs.find((w) => fs.existsSync(path.join(w, "runs", "medst-s1", "final", "model.safetensors")));
 if (!work) {
   work = workDirs[1];
-  console.log("no comparison run yet: running `npm run reproduce -- --quick` (about 2 minutes)");
+  console.log("no comparison run yet: running `npm run reproduce -- --quick` (a few minutes)");
   execFileSync(process.execPath, ["--import=tsx", "scripts/reproduce.ts", "--quick", "--work", work, "--out", path.join(work, "results")], { stdio: ["ignore", "pipe", "pipe"] });
 }
 const setup = JSON.parse(fs.readFileSync(path.join(work, "setup.json"), "utf8"));
 const cohortDir = path.join(work, "cohort");
 const preparedDir = path.join(work, "prepared");
 const { records } = medst.readManifest(preparedDir);
-const model = await medst.loadFrozenModel(path.join(work, "runs", "medst-s1", "final"), { maxTokens: setup.quick ? 64 : 112 });
+const model = await medst.loadFrozenModel(path.join(work, "runs", "medst-s1", "final"), { maxTokens: setup.regime.maxTokens });
 console.log(`model: ${path.join(work, "runs", "medst-s1", "final")} (${setup.quick ? "quick" : "full"} comparison run), ${records.length} records`);
 """

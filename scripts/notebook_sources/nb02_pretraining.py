@@ -10,8 +10,9 @@ boundaries, the throughput, and then look inside the model: where words attend
 on the image, and how a patient's studies align in time.
 
 `MEDST_NOTEBOOK_PROFILE=test` (used by `npm test`) shrinks everything to a
-minute; the default profile trains the `tiny` preset like `npm run pretrain --
---config configs/pretrain-tiny.json`.
+minute; the default profile trains the `cpu` regime (64 px, conv-stem ViT-MoVE,
+32 pairs per step) like the demo's Med-ST row, and measures a linear probe and
+the temporal accuracy after every epoch, so you can see it learn.
 """),
 ("code", """
 import * as medst from "./dist/index.js";
@@ -23,24 +24,24 @@ import path from "node:path";
 await medst.initBackend({ log: console.log });
 const test = (process.env.MEDST_NOTEBOOK_PROFILE ?? "full") === "test";
 const workDir = path.resolve("out", "notebooks", "02-pretraining");
-const S = test ? 72 : 144;              // stored image side
-const C = test ? 64 : 128;              // crop = ViT input
-const overrides = test
-  ? { seed: 1, vision: { imageSize: 64, patchSize: 16, width: 64, depth: 2, heads: 2 }, text: { width: 64, layers: 1, heads: 2, intermediateSize: 128, maxPositions: 128 }, head: { hiddenWidth: 96, outputWidth: 32, bnEps: 1e-5, bnMomentum: 0.1 } }
-  : { seed: 1 };
-const stages = test
-  ? [
-      { name: "align", epochs: 1, losses: { global: 1, local: 1 }, chunkLength: 2, learningRate: 5e-4, warmupFraction: 0.2 },
-      { name: "align+fmc", epochs: 1, losses: { global: 1, local: 1, fmc: 1 }, chunkLength: 3, learningRate: 3e-4, warmupFraction: 0.1 },
-      { name: "align+fmc+rmr", epochs: 1, losses: { global: 1, local: 1, fmc: 1, rmr: 1 }, chunkLength: 4, learningRate: 2e-4, warmupFraction: 0.1 },
-    ]
-  : JSON.parse(fs.readFileSync("configs/pretrain-tiny.json", "utf8")).stages;
+// The `cpu` regime (lib/train/regime.ts) is what learns on a 2-core machine; the test profile shrinks it.
+const regime = test ? medst.REGIMES.quick : medst.REGIMES.cpu;
+const S = regime.imageSize;             // stored image side
+const C = regime.crop;                  // crop = ViT input
+const overrides = { ...regime.modelOverrides, seed: 1 };
+const lr = regime.learningRate;
+const epochs = test ? 1 : regime.epochsPerSlot;
+const stages = [
+  { name: "align", epochs: epochs, losses: { global: 1, local: 1 }, chunkLength: 2, learningRate: lr, warmupFraction: 0.1 },
+  { name: "align+fmc", epochs: epochs, losses: { global: 1, local: 1, fmc: 1 }, chunkLength: 3, learningRate: lr, warmupFraction: 0.1 },
+  { name: "align+fmc+rmr", epochs: epochs, losses: { global: 1, local: 1, fmc: 1, rmr: 1 }, chunkLength: 4, learningRate: lr, warmupFraction: 0.1 },
+];
 console.log(medst.describeSchedule(stages));
 """),
 ("md", "## Data: a cohort, prepared"),
 ("code", """
 fs.rmSync(workDir, { recursive: true, force: true });
-execFileSync(process.execPath, ["--import=tsx", "data-prep/synth.ts", "--out", path.join(workDir, "cohort"), "--patients", test ? "24" : "150", "--size", test ? "128" : "256", "--seed", "1"], { stdio: ["ignore", "pipe", "pipe"] });
+execFileSync(process.execPath, ["--import=tsx", "data-prep/synth.ts", "--out", path.join(workDir, "cohort"), "--patients", test ? "24" : "400", "--size", test ? "128" : "256", "--seed", "1"], { stdio: ["ignore", "pipe", "pipe"] });
 const prepared = await medst.prepareDataset({ mimicRoot: path.join(workDir, "cohort"), outDir: path.join(workDir, "prepared"), size: S });
 console.log(`${prepared.info.records} records, ${prepared.info.splits.train} for training, ${prepared.info.withLateral} with a lateral view`);
 """),
@@ -51,6 +52,15 @@ Each loss term per step (unweighted), with the stage boundaries; the right plot
 is the throughput in image–report pairs per second.
 """),
 ("code", """
+const curvePlot = medst.liveFigure({ data: [], layout: { title: { text: "Probe AUROC and temporal macro accuracy after each epoch" }, height: 320 } });
+const curve = [];
+const drawCurve = () => curvePlot.update({
+  data: [
+    { x: curve.map((p) => p.epoch), y: curve.map((p) => p.metrics.probe_auroc_100?.value), type: "scatter", mode: "lines+markers", name: "probe AUROC (100 %)" },
+    { x: curve.map((p) => p.epoch), y: curve.map((p) => p.metrics.temporal_macro_acc?.value), type: "scatter", mode: "lines+markers", name: "temporal macro acc" },
+  ],
+  layout: { title: { text: "Learning curve (held-out images / pairs)" }, xaxis: { title: { text: "epoch" } }, height: 320 },
+});
 const lossPlot = medst.liveFigure({ data: [], layout: { title: { text: "Loss terms" }, height: 380 } });
 const speedPlot = medst.liveFigure({ data: [], layout: { title: { text: "Throughput" }, height: 260 } });
 const steps = [];
@@ -66,10 +76,10 @@ const draw = () => {
   speedPlot.update({ data: [{ x: steps.map((s) => s.step), y: steps.map((s) => s.pairsPerSecond), type: "scatter", mode: "lines", name: "pairs/s" }], layout: { title: { text: "Throughput (pairs/s)" }, shapes, height: 260 } });
 };
 const run = {
-  data: path.join(workDir, "prepared"), imageSize: S, vocabSize: test ? 400 : 2000,
+  data: path.join(workDir, "prepared"), imageSize: S, vocabSize: regime.vocabSize,
   // (no shorthand properties for variables of other cells: tslab does not rewrite them)
-  model: { preset: "tiny" as const, overrides: overrides }, stages: stages,
-  trainer: { chunksPerBatch: 4, crop: C, maxTokens: test ? 64 : 112, seed: 1, gradClipNorm: 1, checkpointEvery: 1000 },
+  model: { preset: regime.preset, overrides: overrides }, stages: stages,
+  trainer: { rowsPerBatch: regime.rowsPerBatch, crop: C, maxTokens: regime.maxTokens, seed: 1, gradClipNorm: 1, checkpointEvery: 1000 },
   out: path.join(workDir, "run"),
 };
 const started = Date.now();
@@ -77,8 +87,14 @@ const { result, method, tokenizer } = await medst.runPretraining(run, {
   log: () => {},
   onStageStart: (stage, index) => boundaries.push({ step: steps.length, name: stage.name }),
   onStep: (record) => { steps.push(record); if (record.step % 5 === 0) draw(); },
+  onEpochEnd: ({ epochsDone, step, method: m }) => {
+    const features = medst.imageFeatureMatrix((f) => m.imageFeatures(f), medst.imageStoreDir(path.join(workDir, "prepared"), S), prepared.records, C);
+    curve.push({ epoch: epochsDone, step: step, metrics: medst.evaluateImageFeatures(features, prepared.records, path.join(workDir, "cohort"), { curve: true }).metrics });
+    drawCurve();
+  },
 });
 draw();
+drawCurve();
 console.log(`${result.position.step} steps in ${((Date.now() - started) / 1000).toFixed(0)} s; final model in ${medst.finalModelDir(run.out)}`);
 """),
 ("code", """

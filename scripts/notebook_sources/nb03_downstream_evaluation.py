@@ -16,9 +16,16 @@ and segmentation with a frozen encoder. The same functions back `npm run reprodu
 ("code", FIND_RUN),
 ("code", """
 const started = Date.now();
-const result = await medst.evaluateSuite(model, { cohortDir: cohortDir, preparedDir: preparedDir, imageSize: setup.imageSize, records: records }, { quick: test });
+const result = await medst.evaluateSuite(model, { cohortDir: cohortDir, preparedDir: preparedDir, imageSize: setup.regime.imageSize, records: records }, { quick: test });
 console.log(`evaluated in ${((Date.now() - started) / 1000).toFixed(0)} s`);
-medst.showTable(medst.HEADLINE_METRICS.filter((m) => result.headline[m.key] !== undefined).map((m) => ({ metric: m.label, value: result.headline[m.key] })), { caption: "Headline metrics" });
+// Reference rows beside the model: the feature-free predictor, raw pixels, the same model at random init.
+const majority = medst.majorityMetrics(records, cohortDir);
+const rawPixels = medst.rawPixelMetrics(medst.imageStoreDir(preparedDir, setup.regime.imageSize), records, cohortDir, { crop: model.crop }, { quick: test });
+const randomInit = new medst.MedST(model.method.config);
+const random = await medst.evaluateSuite({ ...model, method: randomInit }, { cohortDir: cohortDir, preparedDir: preparedDir, imageSize: setup.regime.imageSize, records: records }, { quick: test });
+randomInit.dispose();
+const cell = (m) => (m === undefined ? "–" : m.value.toFixed(3));
+medst.showTable(medst.HEADLINE_METRICS.filter((m) => result.headline[m.key] !== undefined).map((m) => ({ metric: m.label, "Med-ST": cell(result.headline[m.key]), "majority / chance": cell(majority[m.key]), "raw pixels": cell(rawPixels[m.key]), "random init": cell(random.headline[m.key]), n: result.headline[m.key].n })), { caption: "Headline metrics beside the reference rows (n = evaluation-set size)" });
 """),
 ("md", "## Temporal image classification (MS-CXR-T protocol)"),
 ("code", """
@@ -62,7 +69,11 @@ if (result.zeroShotFiveClass) {
 ("code", """
 const fractions = [1, 10, 100];
 medst.showFigure({
-  data: [{ x: fractions.map((f) => `${f}%`), y: fractions.map((f) => result.linearProbe[`probe_${f}`]), type: "scatter", mode: "lines+markers", name: "macro AUROC" }],
+  data: [
+    { x: fractions.map((f) => `${f}%`), y: fractions.map((f) => result.headline[`probe_auroc_${f}`]?.value), type: "scatter", mode: "lines+markers", name: "Med-ST" },
+    { x: fractions.map((f) => `${f}%`), y: fractions.map((f) => rawPixels[`probe_auroc_${f}`]?.value), type: "scatter", mode: "lines+markers", name: "raw pixels" },
+    { x: fractions.map((f) => `${f}%`), y: fractions.map((f) => random.headline[`probe_auroc_${f}`]?.value), type: "scatter", mode: "lines+markers", name: "random init" },
+  ],
   layout: { title: { text: "Linear probe on the 5 CheXpert competition labels" }, yaxis: { title: { text: "macro AUROC" } }, xaxis: { title: { text: "training labels used" } }, height: 320 },
 });
 const k = result.retrieval.imageToText.curve.map((_, i) => i + 1);
@@ -78,7 +89,7 @@ medst.showFigure({
 ("code", """
 const seg = result.segmentation;
 if (seg) {
-  medst.showFigure({ data: [{ x: seg.dice, type: "histogram", nbinsx: 20 }], layout: { title: { text: `Dice per test image: ${medst.formatMeanStd(seg.summary)} (all), ${result.headline.seg_dice_pos?.toFixed(3)} (with pneumothorax)` }, height: 300 } });
+  medst.showFigure({ data: [{ x: seg.dice, type: "histogram", nbinsx: 20 }], layout: { title: { text: `Dice per test image: ${medst.formatMeanStd(seg.summary)} (all), ${result.headline.seg_dice_pos?.value.toFixed(3)} (with pneumothorax, n=${result.headline.seg_dice_pos?.n})` }, height: 300 } });
   const { height: h, width: w } = seg.predictions;
   const positives = seg.positive.map((p, i) => (p ? i : -1)).filter((i) => i >= 0).slice(0, 4);
   await medst.showImages(positives.map((i) => ({ pixels: seg.predictions.data.subarray(i * h * w, (i + 1) * h * w).map((v) => v * 255), width: w, height: h, caption: `predicted, Dice ${seg.dice[i].toFixed(2)}` })), { columns: 4, tileWidth: 160, title: "Predicted pneumothorax masks (test images with a pneumothorax)" });

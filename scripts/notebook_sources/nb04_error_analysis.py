@@ -24,11 +24,11 @@ const mapMethod = "umap" as "umap" | "pca";
 """),
 ("md", "## Misclassified temporal pairs"),
 ("code", """
-const storeDir = medst.imageStoreDir(preparedDir, setup.imageSize);
+const storeDir = medst.imageStoreDir(preparedDir, setup.regime.imageSize);
 const emb = await medst.embedRecords(model, storeDir, records);
 const rowOf = new Map(emb.ids.map((id, i) => [id, i]));
 const pairs = medst.readMsCxrTImagePairs(path.join(cohortDir, "MS_CXR_T_temporal_image_classification_v1.0.0.csv")).rows.filter((p) => rowOf.has(p.dicomId) && rowOf.has(p.previousDicomId));
-const features = medst.pairFeatures(medst.selectRows(emb.image, pairs.map((p) => rowOf.get(p.dicomId))), medst.selectRows(emb.image, pairs.map((p) => rowOf.get(p.previousDicomId))));
+const features = medst.pairFeatures(medst.selectRows(emb.imageFeatures, pairs.map((p) => rowOf.get(p.dicomId))), medst.selectRows(emb.imageFeatures, pairs.map((p) => rowOf.get(p.previousDicomId))));
 const split = medst.fixedSplitTemporal({ features: features, ...medst.temporalLabelsFromPairs(pairs) }, pairs.map((p) => records[rowOf.get(p.dicomId)].split !== "train"));
 const classes = ["improving", "stable", "worsening"];
 const errors = split.findings.flatMap((f) => f.predictions.filter((p) => p.truth !== p.predicted).map((p) => ({ finding: f.finding, pair: p.pair, type: `${classes[p.truth]}→${classes[p.predicted]}`, confidence: Math.max(...p.probabilities) })));

@@ -46,7 +46,7 @@ test('conv-stem patch tokens equal a naive convolution stack followed by the 1×
   vit.patchBias.assign(tf.linspace(-0.3, 0.3, W));
   const image = Float32Array.from({ length: 16 * 16 }, (_, i) => Math.sin(i * 0.37));
   const tokens = tf.tidy(() => vit.embedPatches(tf.tensor4d(image, [1, 16, 16, 1])).dataSync() as Float32Array);
-  let x = image;
+  let x: Float32Array = image;
   let side = 16;
   let channels = 1;
   for (const conv of vit.stem) {
