@@ -5,11 +5,17 @@ over full training steps.
     python bench/medst_step_torch.py SPEC.json
 
 SPEC.json is written by bench/medst_step.ts: the resolved ViT / BERT / head
-configs, temperatures, the token rows (ids, attention mask, word ids), lateral
-presence, optimiser settings, warm-up and timed step counts, thread count.
+configs (the ViT's with the conv stem's stage widths, `stemChannels`),
+temperatures, the token rows (ids, attention mask, word ids), lateral presence,
+optimiser settings, warm-up and timed step counts, thread count.
 
 Model: ViT with Mixture of View Experts (shared patch embedding and attention,
-frontal and lateral MLP experts, absent lateral keys masked), BERT (post-LN)
+frontal and lateral MLP experts, absent lateral keys masked); the patch
+embedding is timm's (conv k = stride = patch) for `stem: 'patch'`, or for
+`stem: 'conv'` per stage `stemConvsPerStage` 3x3 convolutions (the first stride
+2, TensorFlow 'same' padding; optional LayerNorm over the channels; ReLU) then a
+1x1 projection; the global feature is the CLS token (`pool: 'cls'`) or the mean
+of the frontal patch tokens after the final norm (`pool: 'mean'`). BERT (post-LN)
 with word aggregation, global/local projection heads with BatchNorm (local
 BatchNorm statistics over real tokens only), global contrastive loss,
 modality-weighted local alignment (two 1-head weighting layers, masks), FMC and
@@ -17,8 +23,8 @@ RMR in both directions. Step: forward, weighted sum, backward,
 clip_grad_norm_, AdamW, loss read back. Attention uses
 F.scaled_dot_product_attention (what timm's ViT uses).
 
-Prints one JSON line: {"median", "p90", "pairsPerSecond", "maxRssMiB", ...}
-(times in ms).
+Prints one JSON line: {"median", "p90", "pairsPerSecond", "maxRssMiB",
+"parameters", "firstTerms" (the loss terms of the first step), ...} (times in ms).
 """
 import json
 import math
@@ -92,12 +98,65 @@ class ViewExpertBlock(nn.Module):
         return torch.cat([f, l], 1)
 
 
+def tf_same_padding(size, kernel, stride):
+    """(before, after) padding of TensorFlow's 'same' along one side: the odd pixel goes after (bottom / right)."""
+    out = -(-size // stride)
+    total = max((out - 1) * stride + kernel - size, 0)
+    return total // 2, total - total // 2
+
+
+class ConvStem(nn.Module):
+    """Xiao et al. 2021 stem as lib/models/vit.ts builds it: per stage `stemConvsPerStage` 3x3 convs
+    (the first stride 2 with TF 'same' padding, the rest stride 1), bias, optional LayerNorm over the
+    channels at each position, ReLU; then a 1x1 projection with bias to the width (no activation)."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.convs = nn.ModuleList()
+        self.norms = nn.ModuleList()
+        channels = c['inChannels']
+        for out in c['stemChannels']:
+            for j in range(c['stemConvsPerStage']):
+                stride = 2 if j == 0 else 1
+                conv = nn.Conv2d(channels, out, 3, stride=stride, padding=0 if stride == 2 else 1)
+                nn.init.kaiming_normal_(conv.weight, mode='fan_in', nonlinearity='relu')  # He normal, fan-in 9·C
+                nn.init.zeros_(conv.bias)
+                self.convs.append(conv)
+                self.norms.append(nn.LayerNorm(out, eps=c['layerNormEps']) if c['stemNorm'] else nn.Identity())
+                channels = out
+        self.proj = nn.Conv2d(channels, c['width'], 1)
+        bound = 1 / math.sqrt(channels)
+        nn.init.uniform_(self.proj.weight, -bound, bound)
+        nn.init.zeros_(self.proj.bias)
+
+    def forward(self, x):
+        for conv, norm in zip(self.convs, self.norms):
+            if conv.stride[0] == 2:
+                top, bottom = tf_same_padding(x.shape[2], 3, 2)
+                left, right = tf_same_padding(x.shape[3], 3, 2)
+                x = F.pad(x, (left, right, top, bottom))  # even side: (0, 1, 0, 1)
+            x = conv(x)
+            if not isinstance(norm, nn.Identity):
+                x = norm(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)  # LayerNorm over channels, per position
+            x = F.relu(x)
+        return self.proj(x)
+
+
 class VisionTransformer(nn.Module):
     def __init__(self, c):
         super().__init__()
         w, p = c['width'], c['patchSize']
         self.n = (c['imageSize'] // p) ** 2
-        self.patch_embed = nn.Conv2d(c['inChannels'], w, p, stride=p)
+        if c['stem'] == 'conv':
+            assert len(c['stemChannels']) == round(math.log2(p)), 'the conv stem has log2(patchSize) stages'
+            self.patch_embed = ConvStem(c)
+        elif c['stem'] == 'patch':
+            self.patch_embed = nn.Conv2d(c['inChannels'], w, p, stride=p)
+        else:
+            raise ValueError(f"unknown stem {c['stem']!r}")
+        if c['pool'] not in ('cls', 'mean'):
+            raise ValueError(f"unknown pool {c['pool']!r}")
+        self.pool = c['pool']
         self.cls_token = nn.Parameter(torch.zeros(1, 1, w))
         self.pos_embed = nn.Parameter(torch.zeros(1, 1 + self.n, w))
         trunc_normal_(self.cls_token, 1e-6)
@@ -123,7 +182,8 @@ class VisionTransformer(nn.Module):
             x = block(x, 1 + n, key_bias)
         x = self.norm(x)
         local_mask = torch.cat([torch.ones(b, n), lateral_mask], 1)
-        return x[:, 0], x[:, 1:], local_mask
+        pooled = x[:, 1 : 1 + n].mean(1) if self.pool == 'mean' else x[:, 0]  # 'mean': frontal patch tokens only
+        return pooled, x[:, 1:], local_mask
 
 
 class BertEncoder(nn.Module):
@@ -330,6 +390,10 @@ class MedST(nn.Module):
         return terms
 
 
+def finite_or_none(value):
+    return value if math.isfinite(value) else None
+
+
 def main():
     with open(sys.argv[1]) as f:
         spec = json.load(f)
@@ -361,18 +425,22 @@ def main():
         loss = sum(terms[name] * weights[name] for name in ('global', 'local', 'fmc', 'rmr'))
         loss.backward()
         value = loss.item()
-        for term in terms.values():
-            term.item()
+        values = {name: term.item() for name, term in terms.items()}
         torch.nn.utils.clip_grad_norm_(model.parameters(), opt['clipNorm'])
         optimizer.step()
-        return value
+        return value, values
 
+    first_terms = None
     for _ in range(spec['warmup']):
-        last = step()
+        last, values = step()
+        if first_terms is None:
+            first_terms = values
     times = []
     for _ in range(spec['steps']):
         start = time.perf_counter()
-        last = step()
+        last, values = step()
+        if first_terms is None:
+            first_terms = values
         times.append((time.perf_counter() - start) * 1000)
     times = np.array(times)
     median = float(np.median(times))
@@ -385,7 +453,9 @@ def main():
         'threads': torch.get_num_threads(),
         'attention': 'F.scaled_dot_product_attention',
         'parameters': sum(p.numel() for p in model.parameters() if p.requires_grad),
-        'lastLoss': last,
+        # Non-finite values as null: JSON has no NaN / Infinity (the TS side reports them as not finite).
+        'firstTerms': {name: finite_or_none(value) for name, value in first_terms.items()},
+        'lastLoss': finite_or_none(last),
         'steps': spec['steps'],
         'timesMs': times.round(1).tolist(),
     }))

@@ -35,6 +35,16 @@ export interface ViTConfig {
    * gives a small transformer the locality prior it lacks when data is scarce.
    */
   stem: 'patch' | 'conv';
+  /** Conv stem only: 3×3 convolutions per stride-2 stage (the first strides, the rest keep the side). */
+  stemConvsPerStage: number;
+  /** Conv stem only: LayerNorm over the channels of each position after every convolution (ConvNeXt-style, batch-independent). */
+  stemNorm: boolean;
+  /**
+   * The global feature: 'cls' (timm's token pooling) or 'mean' (the average of
+   * the frontal patch tokens after the final norm, as in "Better plain ViT
+   * baselines", which trains more easily from little data).
+   */
+  pool: 'cls' | 'mean';
 }
 
 /** Overrides accepted by `resolveViTConfig`. */
@@ -54,6 +64,9 @@ export const VIT_TINY = {
   viewExperts: true,
   initStd: 0.02,
   stem: 'patch',
+  stemConvsPerStage: 1,
+  stemNorm: false,
+  pool: 'cls',
 } as const satisfies ViTConfig;
 
 /** ViT-S-like preset at 224 px: width 384, 6 blocks, 6 heads. */
@@ -99,6 +112,8 @@ export function resolveViTConfig(input: ViTConfigInput = {}): ViTConfig {
   }
   if (!(config.layerNormEps > 0) || !(config.initStd > 0)) throw new Error('resolveViTConfig: layerNormEps and initStd must be positive');
   if (config.stem !== 'patch' && config.stem !== 'conv') throw new Error(`resolveViTConfig: stem must be "patch" or "conv", got ${JSON.stringify(config.stem)}`);
+  if (!Number.isInteger(config.stemConvsPerStage) || config.stemConvsPerStage < 1) throw new Error(`resolveViTConfig: stemConvsPerStage must be a positive integer, got ${config.stemConvsPerStage}`);
+  if (config.pool !== 'cls' && config.pool !== 'mean') throw new Error(`resolveViTConfig: pool must be "cls" or "mean", got ${JSON.stringify(config.pool)}`);
   if (config.stem === 'conv' && (config.patchSize < 2 || !Number.isInteger(Math.log2(config.patchSize)))) {
     throw new Error(`resolveViTConfig: the conv stem needs a power-of-two patchSize ≥ 2, got ${config.patchSize}`);
   }

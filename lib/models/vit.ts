@@ -47,7 +47,7 @@ export class VisionTransformer {
   readonly patchWeight: tf.Variable;
   readonly patchBias: tf.Variable;
   /** Conv stem only: the 3×3 stride-2 convolutions before the 1×1 projection (`patchWeight`). */
-  readonly stem: Array<{ weight: tf.Variable; bias: tf.Variable }>;
+  readonly stem: Array<{ weight: tf.Variable; bias: tf.Variable; stride: 1 | 2; norm: LayerNormParams | null }>;
   readonly clsToken: tf.Variable;
   readonly posEmbed: tf.Variable;
   readonly blocks: ViewExpertBlock[];
@@ -66,11 +66,16 @@ export class VisionTransformer {
     if (c.stem === 'conv') {
       let channels = c.inChannels;
       convStemChannels(c).forEach((out, i) => {
-        this.stem.push({
-          weight: params.create(`patch_embed.stem.${i}.weight`, [3, 3, channels, out], { kind: 'heNormal', fanIn: 9 * channels }),
-          bias: params.create(`patch_embed.stem.${i}.bias`, [out], { kind: 'zeros' }),
-        });
-        channels = out;
+        for (let j = 0; j < c.stemConvsPerStage; j++) {
+          const name = j === 0 ? `patch_embed.stem.${i}` : `patch_embed.stem.${i}_${j}`;
+          this.stem.push({
+            weight: params.create(`${name}.weight`, [3, 3, channels, out], { kind: 'heNormal', fanIn: 9 * channels }),
+            bias: params.create(`${name}.bias`, [out], { kind: 'zeros' }),
+            stride: j === 0 ? 2 : 1,
+            norm: c.stemNorm ? createLayerNorm(params, `${name}.norm`, out, c.layerNormEps) : null,
+          });
+          channels = out;
+        }
       });
       this.patchWeight = params.create('patch_embed.proj.weight', [1, 1, channels, c.width], { kind: 'uniform', bound: 1 / Math.sqrt(channels) });
     } else {
@@ -108,7 +113,10 @@ export class VisionTransformer {
     }
     return tf.tidy('embedPatches', () => {
       let x: tf.Tensor4D = images;
-      for (const conv of this.stem) x = tf.relu(tf.add(tf.conv2d(x, conv.weight as tf.Tensor4D, 2, 'same'), conv.bias)) as tf.Tensor4D; // halves the side
+      for (const conv of this.stem) {
+        const y = tf.add(tf.conv2d(x, conv.weight as tf.Tensor4D, conv.stride, 'same'), conv.bias); // stride 2 halves the side
+        x = tf.relu(conv.norm ? layerNorm(y, conv.norm) : y) as tf.Tensor4D;
+      }
       const stride = this.stem.length ? 1 : c.patchSize;
       const grid = tf.conv2d(x, this.patchWeight as tf.Tensor4D, stride, 'valid'); // [B, g, g, W]
       return tf.reshape(tf.add(grid, this.patchBias), [images.shape[0], this.numPatches, c.width]) as tf.Tensor3D; // [B, n, W]
@@ -154,7 +162,7 @@ export class VisionTransformer {
       const normed = layerNorm(all, this.norm);
       const p = all.shape[1] - 1;
       const [cls, local] = tf.split(normed, [1, p], 1) as [tf.Tensor3D, tf.Tensor3D]; // [B, 1, W], [B, P, W]
-      const global = tf.reshape(cls, [b, width]) as tf.Tensor2D; // [B, W]
+      const global = (this.config.pool === 'mean' ? tf.mean(tf.slice(local, [0, 0, 0], [b, n, width]), 1) : tf.reshape(cls, [b, width])) as tf.Tensor2D; // [B, W]
       const localMask = (present ? tf.concat([tf.ones([b, n]), tf.tile(tf.reshape(present, [b, 1]), [1, n])], 1) : tf.ones([b, n])) as tf.Tensor2D; // [B, P]
       return { global, local, localMask };
     });

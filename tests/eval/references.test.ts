@@ -39,7 +39,7 @@ test('majority row: balanced accuracy 1/K and plain accuracy of the training maj
   const pairs = readMsCxrTImagePairs(path.join(dir, 'cohort', TEMPORAL_PAIRS_FILE)).rows.filter((p) => split.has(p.dicomId) && split.has(p.previousDicomId));
   const macro: number[] = [];
   const plain: number[] = [];
-  for (const finding of Object.keys(pairs[0]!.progression)) {
+  for (const finding of Object.keys(pairs[0]!.progression) as Array<keyof (typeof pairs)[0]["progression"]>) {
     const train = pairs.filter((p) => split.get(p.dicomId) === 'train' && p.progression[finding] !== null).map((p) => p.progression[finding]!);
     const truth = pairs.filter((p) => split.get(p.dicomId) !== 'train' && p.progression[finding] !== null).map((p) => p.progression[finding]!);
     if (!train.length || !truth.length) continue;
