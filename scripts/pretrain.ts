@@ -1,6 +1,6 @@
 /**
  * `npm run pretrain -- --config FILE`: staged Med-ST pre-training from a run config
- * (see configs/pretrain-tiny.json). Resumes from the run folder's last checkpoint.
+ * (see configs/pretrain-cpu.json). Resumes from the run folder's last checkpoint.
  */
 import cliProgress from 'cli-progress';
 import { Command } from 'commander';

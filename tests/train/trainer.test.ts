@@ -152,3 +152,24 @@ test.serial('non-finite steps are skipped and logged, and several in a row stop 
   t.is(warmup.steps.length, 2);
   method.dispose();
 });
+
+test.serial('rowsPerBatch: every step has exactly that many pairs; onEpochEnd runs once per epoch with the method', async (t) => {
+  const method = new TinyMethod(2, data.tokenizer.vocabSize);
+  const runDir = path.join(workDir, 'run-rows');
+  const ends: Array<{ epochsDone: number; stage: number; step: number }> = [];
+  const { chunksPerBatch: _chunks, ...rest } = config;
+  const result = await train(method, data, { ...rest, rowsPerBatch: 5 }, runDir, {
+    ...quiet,
+    onEpochEnd: ({ epochsDone, stage, step, method: m }) => {
+      t.is(m, method);
+      ends.push({ epochsDone, stage, step });
+    },
+  });
+  t.true(result.finished);
+  t.true(result.steps.length > 0);
+  t.true(result.steps.every((s) => s.rows === 5), `rows per step: ${[...new Set(result.steps.map((s) => s.rows))]}`);
+  t.deepEqual(ends.map((e) => e.epochsDone), [1, 2, 3, 4]);
+  t.deepEqual(ends.map((e) => e.stage), [0, 0, 1, 1]);
+  t.is(ends[3]!.step, result.position.step);
+  method.dispose();
+});
