@@ -6,6 +6,7 @@
 import { deriveSeed, Rng } from '../util/rng.ts';
 import { randomCropOffset, centreCropOffset, cropToUnit, type CropOffset } from './augment.ts';
 import type { ImageStore } from './image_store.ts';
+import { jitterCrop, type JitterConfig } from './jitter.ts';
 
 /** What the image side of one batch needs: store record numbers and how to crop. */
 export interface ImageBatchRequest {
@@ -19,6 +20,8 @@ export interface ImageBatchRequest {
   augment: boolean;
   /** Seed of this batch's crop positions (derive it from seed, epoch, batch index). */
   cropSeed: number;
+  /** Rotation/scale/intensity jitter after the random crop (training only; see jitter.ts). */
+  jitter?: JitterConfig | null;
 }
 
 /** Pixel arrays of one batch, laid out for `tf.tensor4d(x, [B, C, C, 1])`. */
@@ -52,13 +55,19 @@ export function assembleImageBatch(store: ImageStore, request: ImageBatchRequest
   const record = new Uint8Array(size * size);
   const rng = new Rng(request.cropSeed);
   const offsetFor = (): CropOffset => (request.augment ? randomCropOffset(size, crop, rng) : centreCropOffset(size, crop));
+  const jitter = request.augment && request.jitter ? request.jitter : null;
+  // Jitter draws from its own stream, so crops are the same with and without it.
+  const jitterRng = jitter ? new Rng(deriveSeed(request.cropSeed, 0x7177)) : null;
+  const scratch = jitter ? new Float32Array(pixels) : null;
   for (let row = 0; row < rows; row++) {
     store.read(request.frontal[row]!, record);
     cropToUnit(record, size, crop, offsetFor(), frontal, row * pixels);
+    if (jitter) jitterCrop(frontal, row * pixels, crop, jitter, jitterRng!, scratch!);
     const lateralRecord = request.lateral[row]!;
     if (lateralRecord >= 0) {
       store.read(lateralRecord, record);
       cropToUnit(record, size, crop, offsetFor(), lateral, row * pixels);
+      if (jitter) jitterCrop(lateral, row * pixels, crop, jitter, jitterRng!, scratch!);
       lateralPresent[row] = 1;
     }
   }

@@ -16,6 +16,7 @@ import { ImageStore } from './image_store.ts';
 import type { ManifestRecord } from './manifest.ts';
 import { chunkSequences } from './sequences.ts';
 import type { WordPieceTokenizer } from './tokenizer/index.ts';
+import type { JitterConfig } from './jitter.ts';
 
 /** How batches are made. */
 export interface BatchLoaderConfig {
@@ -31,6 +32,8 @@ export interface BatchLoaderConfig {
   crop: number;
   /** Random crops (training) or centre crops (evaluation). */
   augment: boolean;
+  /** With `augment`: rotation/scale/intensity jitter of each crop (default none). */
+  jitter?: JitterConfig | null;
   /** Shuffle chunk order per epoch. */
   shuffle: boolean;
   seed: number;
@@ -175,6 +178,7 @@ export class BatchLoader {
       lateral: Int32Array.from(planned.records, (r) => (r.lateral ? this.store.recordOf(r.lateral.id) : -1)),
       crop: this.config.crop,
       augment: this.config.augment,
+      jitter: this.config.jitter ?? null,
       cropSeed: cropSeedOf(this.config.seed, epoch, index),
     };
   }

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { BatchLoader, toTensors, type HostBatch } from '../data/batches.ts';
 import type { ManifestRecord } from '../data/manifest.ts';
+import { validateJitter, type JitterConfig } from '../data/jitter.ts';
 import type { WordPieceTokenizer } from '../data/tokenizer/index.ts';
 import type { PretrainingMethod } from '../methods/method.ts';
 import { deriveSeed } from '../util/rng.ts';
@@ -26,6 +27,8 @@ export interface TrainerConfig {
   rowsPerBatch?: number;
   /** C: training crop side. */
   crop: number;
+  /** Rotation/scale/intensity jitter of the training crops (default none; lib/data/jitter.ts). */
+  jitter?: JitterConfig;
   /** L: token length. */
   maxTokens: number;
   seed: number;
@@ -99,6 +102,7 @@ export const METRICS_FILE = 'metrics.jsonl';
  */
 export async function train(method: PretrainingMethod, data: TrainingData, config: TrainerConfig, runDir: string, hooks: TrainHooks = {}): Promise<TrainResult> {
   validateSchedule(config.stages);
+  if (config.jitter) validateJitter(config.jitter);
   const log = hooks.log ?? ((line: string) => console.log(line));
   fs.mkdirSync(runDir, { recursive: true });
   const optimizer = new AdamW(config.optimizer);
@@ -136,6 +140,7 @@ export async function train(method: PretrainingMethod, data: TrainingData, confi
         dropLast: config.rowsPerBatch !== undefined,
         crop: config.crop,
         augment: true,
+        jitter: config.jitter ?? null,
         shuffle: true,
         seed: deriveSeed(config.seed, s),
         maxTokens: config.maxTokens,

@@ -17,7 +17,7 @@ const o = JSON.parse(json!);
 const { records } = readManifest(prepared!);
 const t0 = Date.now();
 const model = await trainSupervisedCeiling({ data: prepared!, imageSize: Number(size), records, vision: o.vision, seed: 1, epochs: o.epochs, learningRate: o.learningRate, warmupFraction: 0.1,
-  trainer: { rowsPerBatch: o.rowsPerBatch ?? 32, crop: o.vision.imageSize, seed: 1, gradClipNorm: 1, checkpointEvery: 100000 }, out: out! }, { onStep: (r) => { if (r.step % 40 === 0) console.log(r.step, r.loss.toFixed(4), r.pairsPerSecond.toFixed(1)); } });
+  trainer: { rowsPerBatch: o.rowsPerBatch ?? 32, crop: o.vision.imageSize, ...(o.jitter ? { jitter: o.jitter } : {}), seed: 1, gradClipNorm: 1, checkpointEvery: 100000 }, out: out! }, { onStep: (r) => { if (r.step % 40 === 0) console.log(r.step, r.loss.toFixed(4), r.pairsPerSecond.toFixed(1)); } });
 const x = imageFeatureMatrix((f) => model.imageFeatures(f), imageStoreDir(prepared!, Number(size)), records, o.vision.imageSize);
 // The head's own test AUROC on the competition labels (is the probe or the encoder the limit?).
 const logits = imageFeatureMatrix((f) => linear(model.imageFeatures(f), model.head) as tf.Tensor2D, imageStoreDir(prepared!, Number(size)), records, o.vision.imageSize);
