@@ -1,5 +1,5 @@
 /**
- * `npm run evaluate -- --model RUN/final --prepared DIR --cohort DIR [--image-size 144] [--quick] [--out FILE]`
+ * `npm run evaluate -- --model RUN/final --prepared DIR --cohort DIR [--image-size S] [--max-tokens L] [--quick] [--out FILE]`
  *
  * Every downstream evaluation of one pre-trained checkpoint on a dataset in the
  * MIMIC-CXR-JPG / MS-CXR-T layouts (the synthetic cohort or the real one):
@@ -8,6 +8,8 @@
  * training and is a row of `npm run reproduce`) and writes everything as JSON.
  */
 import { Command } from 'commander';
+import fs from 'node:fs';
+import { REGIMES } from '../lib/train/regime.ts';
 import path from 'node:path';
 import { initBackend } from '../lib/backend.ts';
 import { readManifest } from '../lib/data/manifest.ts';
@@ -25,13 +27,19 @@ const opts = new Command()
   .requiredOption('--model <dir>', "a run's final/ folder (model.safetensors, config.json, vocab.txt)")
   .requiredOption('--prepared <dir>', 'the prepared dataset (manifest + image store)')
   .requiredOption('--cohort <dir>', 'the dataset root (MS-CXR-T CSVs, train-rle.csv)')
-  .option('--image-size <px>', 'side of the image store to read', '144')
-  .option('--max-tokens <n>', 'token length', '112')
+  .option('--image-size <px>', "side of the image store to read (default: the run's, from final/run.json, else the cpu regime's 72)")
+  .option('--max-tokens <n>', "token length (default: the run's, else the cpu regime's 64)")
   .option('--quick', 'fewer folds, seeds and decoder steps', false)
   .option('--fine-tune', 'also fine-tune the image encoder with a linear head (1/10/100 % labels)', false)
   .option('--out <file>', 'results JSON', 'evaluation.json')
   .parse()
-  .opts<{ model: string; prepared: string; cohort: string; imageSize: string; maxTokens: string; quick: boolean; fineTune: boolean; out: string }>();
+  .opts<{ model: string; prepared: string; cohort: string; imageSize?: string; maxTokens?: string; quick: boolean; fineTune: boolean; out: string }>();
+
+// The run's own settings where the model folder has them (npm run pretrain writes final/run.json).
+const runFile = path.join(path.resolve(opts.model), 'run.json');
+const run = fs.existsSync(runFile) ? (JSON.parse(fs.readFileSync(runFile, 'utf8')) as { imageSize?: number; trainer?: { maxTokens?: number } }) : {};
+opts.imageSize ??= String(run.imageSize ?? REGIMES.cpu.imageSize);
+opts.maxTokens ??= String(run.trainer?.maxTokens ?? REGIMES.cpu.maxTokens);
 
 await initBackend();
 const started = Date.now();

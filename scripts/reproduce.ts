@@ -60,7 +60,7 @@ await initBackend();
 const started = Date.now();
 const cohortDir = path.join(opts.work, 'cohort');
 const preparedDir = path.join(opts.work, 'prepared');
-const setup = { quick: opts.quick, patients, cohortSeed, regime };
+const setup = { quick: opts.quick, patients, cohortSeed, epochsPerSlot, regime };
 const setupFile = path.join(opts.work, 'setup.json');
 if (fs.existsSync(setupFile) && fs.readFileSync(setupFile, 'utf8') !== JSON.stringify(setup)) {
   // A different cohort or regime: start over rather than mixing runs.

@@ -13,8 +13,8 @@ export interface BatchPlanOptions {
   /** Chunks per batch (the paper: 10 per device); batches then vary in rows with the chunks' lengths. */
   chunksPerBatch?: number;
   /**
-   * Exactly this many rows per batch instead (the CPU presets): chunks are
-   * packed in the shuffled order, and a chunk that does not fit is cut, its
+   * Exactly this many rows per batch instead (the CPU presets; the last batch
+   * may differ unless `dropLast`): chunks are packed in the shuffled order, and a chunk that does not fit is cut, its
    * tail starting the next batch (both parts then count as short chunks).
    * Losses of different steps are then over the same number of pairs.
    */

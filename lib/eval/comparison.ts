@@ -18,6 +18,7 @@ import type { PretrainingMethod } from '../methods/method.ts';
 import { finalModelDir, runPretraining, type PretrainRunConfig } from '../train/run.ts';
 import { trainSupervisedCeiling } from '../train/supervised_run.ts';
 import type { TrainerConfig } from '../train/trainer.ts';
+import { writeFileAtomicSync } from '../util/atomic_file.ts';
 import { saveParameters } from '../weights/checkpoint.ts';
 import type { AblationVariant } from './ablation.ts';
 import { loadFrozenModel } from './embed.ts';
@@ -26,6 +27,9 @@ import { imageFeatureMatrix } from './image_features.ts';
 import { majorityMetrics, rawPixelMetrics } from './references.ts';
 import { REFERENCE_ROWS, writeComparison, type ComparisonResults, type LearningCurve, type RunResult } from './results.ts';
 import { HEADLINE_METRICS, evaluateSuite, type SuiteResult } from './suite.ts';
+
+/** A run folder's learning curve (one point per finished epoch). */
+export const CURVE_FILE = 'curve.json';
 
 /** Everything a comparison needs; one budget for every trained row. */
 export interface ComparisonConfig {
@@ -76,12 +80,17 @@ export async function runComparison(config: ComparisonConfig, records: readonly 
   const raw = rawPixelMetrics(storeDir, records, config.cohortDir, { crop }, { quick: config.quick });
   add({ row: 'raw_pixels', label: label('raw_pixels'), kind: 'reference', seed: null, trainSeconds: 0, evalSeconds: (Date.now() - started) / 1000, metrics: raw });
 
-  const curveOf = (row: string, seed: number) => {
-    const curve: LearningCurve = { row, seed, points: [] };
+  // Curve points live in the run folder too, so a rerun or a resumed run keeps the epochs it already measured.
+  const curveOf = (row: string, seed: number, runDir: string) => {
+    const file = path.join(runDir, CURVE_FILE);
+    const curve: LearningCurve = { row, seed, points: fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as LearningCurve).points : [] };
     results.curves.push(curve);
     return async ({ epochsDone, step, method }: { epochsDone: number; step: number; method: PretrainingMethod }) => {
       const features = imageFeatureMatrix((f) => method.imageFeatures(f), storeDir, records, crop);
-      curve.points.push({ epoch: epochsDone, step, metrics: evaluateImageFeatures(features, records, config.cohortDir, { curve: true }).metrics });
+      const point = { epoch: epochsDone, step, metrics: evaluateImageFeatures(features, records, config.cohortDir, { curve: true }).metrics };
+      curve.points = [...curve.points.filter((p) => p.epoch !== epochsDone), point].sort((a, b) => a.epoch - b.epoch);
+      fs.mkdirSync(runDir, { recursive: true });
+      writeFileAtomicSync(file, JSON.stringify(curve) + '\n');
       save();
     };
   };
@@ -91,7 +100,7 @@ export async function runComparison(config: ComparisonConfig, records: readonly 
       const runStarted = Date.now();
       const run = runConfig(config, variant, seed);
       if (variant.pretrain) {
-        const onEpochEnd = config.curves.includes(variant.name) ? curveOf(variant.name, seed) : undefined;
+        const onEpochEnd = config.curves.includes(variant.name) ? curveOf(variant.name, seed, run.out) : undefined;
         const { method } = await runPretraining(run, { log: () => {}, onEpochEnd });
         method.dispose();
       } else {
@@ -107,17 +116,18 @@ export async function runComparison(config: ComparisonConfig, records: readonly 
     }
     if (config.supervised) {
       const runStarted = Date.now();
-      const first = runConfig(config, config.variants[0]!, seed);
+      // The pre-trained rows' image encoder: the preset's vision config with the overrides.
+      const vision = medstConfig(config.preset, { ...config.modelOverrides, vocabSize: config.vocabSize }).vision;
       const model = await trainSupervisedCeiling({
         data: config.preparedDir,
         imageSize: config.imageSize,
         records,
-        vision: first.model.overrides?.vision ?? {},
+        vision,
         seed,
         epochs: 3 * config.epochsPerSlot,
         learningRate: config.learningRate,
         warmupFraction: 0.1,
-        trainer: { ...config.trainer, seed, checkpointEvery: 100000 },
+        trainer: { ...config.trainer, seed },
         out: path.join(config.workDir, 'runs', `supervised-s${seed}`),
       });
       const trainSeconds = (Date.now() - runStarted) / 1000;

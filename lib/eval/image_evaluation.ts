@@ -89,10 +89,16 @@ export function evaluateImageFeatures(image: Matrix, records: readonly ManifestR
     const input = { features, ...temporalLabelsFromPairs(pairs) };
     const splitOf = new Map(records.map((r) => [r.id, r.split]));
     const isTest = pairs.map((p) => splitOf.get(p.dicomId) !== 'train');
-    temporalSplit = fixedSplitTemporal(input, isTest);
+    // Small cohorts can leave a finding without training or test pairs: evaluate the others.
+    const findings = Object.entries(input.labels)
+      .filter(([, labels]) => labels.some((v, i) => v !== null && isTest[i]) && labels.some((v, i) => v !== null && !isTest[i]))
+      .map(([finding]) => finding);
+    temporalSplit = findings.length ? fixedSplitTemporal(input, isTest, { findings }) : null;
     const testPairs = isTest.filter(Boolean).length;
-    metrics.temporal_macro_acc = { value: temporalSplit.meanMacroAccuracy, n: testPairs };
-    metrics.temporal_acc = { value: mean(temporalSplit.findings.map((f) => f.accuracy)), n: testPairs };
+    if (temporalSplit) {
+      metrics.temporal_macro_acc = { value: temporalSplit.meanMacroAccuracy, n: testPairs };
+      metrics.temporal_acc = { value: mean(temporalSplit.findings.map((f) => f.accuracy)), n: testPairs };
+    }
     if (!options.curve) {
       temporalCv = crossValidateTemporal(input, { folds: options.quick ? 3 : 5, seeds: options.quick ? [0] : [0, 1, 2] });
       metrics.temporal_cv_acc = { value: mean(temporalCv.findings.filter((f) => f.pairs > 0).map((f) => f.accuracy.mean)), n: pairs.length };

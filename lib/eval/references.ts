@@ -23,15 +23,20 @@ export function majorityMetrics(records: readonly ManifestRecord[], cohortDir: s
   for (const fraction of [1, 10, 100]) metrics[`probe_auroc_${fraction}`] = { value: 0.5, n: test.length };
   const pneumonia = test.map((r) => (r.labels?.Pneumonia === 1 ? 1 : 0));
   if (pneumonia.includes(1) && pneumonia.includes(0)) metrics.zeroshot_pneumonia_auroc = { value: 0.5, n: test.length };
-  const single = test.filter((r) => CHEXPERT_COMPETITION_LABELS.filter((l) => r.labels?.[l] === 1).length === 1);
-  if (single.length) {
-    // The most frequent class among the single-finding images: what "always say X" scores.
-    const counts = CHEXPERT_COMPETITION_LABELS.map((l) => single.filter((r) => r.labels?.[l] === 1).length);
-    metrics.zeroshot_5class_acc = { value: Math.max(...counts) / single.length, n: single.length };
+  const single = (rs: readonly ManifestRecord[]) => rs.filter((r) => CHEXPERT_COMPETITION_LABELS.filter((l) => r.labels?.[l] === 1).length === 1);
+  const testSingle = single(test);
+  const classOf = (r: ManifestRecord) => CHEXPERT_COMPETITION_LABELS.findIndex((l) => r.labels?.[l] === 1);
+  // As the suite: only with at least two classes among the test images.
+  if (new Set(testSingle.map(classOf)).size >= 2) {
+    const trainSingle = single(records.filter((r) => r.split === 'train'));
+    // "Always say the training split's most frequent class."
+    const majority = trainSingle.length ? mostFrequent(trainSingle.map(classOf)) : mostFrequent(testSingle.map(classOf));
+    metrics.zeroshot_5class_acc = { value: testSingle.filter((r) => classOf(r) === majority).length / testSingle.length, n: testSingle.length };
   }
-  // A random ranking puts the right report in the top k with probability k/N.
-  metrics.i2t_r5 = { value: Math.min(1, 5 / Math.max(1, test.length)), n: test.length };
-  metrics.t2i_r5 = { value: Math.min(1, 5 / Math.max(1, test.length)), n: test.length };
+  // A random ranking, with identical report texts counted as correct (as the suite's retrieval does).
+  const chance = randomRecallAt(test.map((r) => r.report.text), 5);
+  metrics.i2t_r5 = { value: chance, n: test.length };
+  metrics.t2i_r5 = { value: chance, n: test.length };
 
   const pairs = temporalPairsOf(cohortDir, new Set(records.map((r) => r.id)));
   if (pairs.length >= 10) {
@@ -61,6 +66,26 @@ export function majorityMetrics(records: readonly ManifestRecord[], cohortDir: s
 /** Probes and temporal classification on raw-pixel PCA features. */
 export function rawPixelMetrics(storeDir: string, records: readonly ManifestRecord[], cohortDir: string, pixels: RawPixelOptions, options: ImageEvaluationOptions = {}): Record<string, MetricValue> {
   return evaluateImageFeatures(rawPixelFeatures(storeDir, records, pixels), records, cohortDir, options).metrics;
+}
+
+/**
+ * Expected recall@k of a uniformly random ranking when every item with the same
+ * text is relevant: 1 − C(N−r, k)/C(N, k) for a query with r relevant items, averaged.
+ */
+export function randomRecallAt(texts: readonly string[], k: number): number {
+  const n = texts.length;
+  if (n === 0) return Number.NaN;
+  const counts = new Map<string, number>();
+  for (const t of texts) counts.set(t, (counts.get(t) ?? 0) + 1);
+  let sum = 0;
+  for (const t of texts) {
+    const r = counts.get(t)!;
+    // C(N−r, k)/C(N, k) = Π_{i<k} (N−r−i)/(N−i)
+    let miss = 1;
+    for (let i = 0; i < Math.min(k, n); i++) miss *= Math.max(0, n - r - i) / (n - i);
+    sum += 1 - miss;
+  }
+  return sum / n;
 }
 
 function mostFrequent(values: readonly number[]): number {

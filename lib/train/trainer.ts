@@ -105,7 +105,8 @@ export async function train(method: PretrainingMethod, data: TrainingData, confi
   if (config.jitter) validateJitter(config.jitter);
   const log = hooks.log ?? ((line: string) => console.log(line));
   fs.mkdirSync(runDir, { recursive: true });
-  const optimizer = new AdamW(config.optimizer);
+  // A learned temperature is not a weight: CLIP keeps it out of weight decay.
+  const optimizer = new AdamW({ noDecay: /(^|\.)logit_scale$/, ...config.optimizer });
   let position: TrainingPosition = { stage: 0, epoch: 0, batch: 0, step: 0 };
   let nonFiniteInARow = 0;
   const resumeDir = latestCheckpoint(runDir);

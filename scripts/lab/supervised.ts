@@ -29,4 +29,4 @@ console.log('head AUROC (5 labels, test)', rocAucMultiLabel(y, sc, 5).macro.toFi
 const m = evaluateImageFeatures(x, records, cohort!, { curve: true }).metrics;
 const line = { out, kind: 'supervised', trainS: (Date.now() - t0) / 1000, enc: Object.fromEntries(Object.entries(m).map(([k, v]) => [k, +v.value.toFixed(4)])), o };
 console.log('RESULT', JSON.stringify(line));
-fs.appendFileSync('/tmp/exp/results.jsonl', JSON.stringify(line) + '\n');
+fs.appendFileSync(process.env.LAB_RESULTS ?? 'lab-results.jsonl', JSON.stringify(line) + '\n');

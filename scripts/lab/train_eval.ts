@@ -31,4 +31,4 @@ const enc = evaluateImageFeatures(emb.imageFeatures, records, cohort!, { curve: 
 const proj = evaluateImageFeatures(emb.image, records, cohort!, { curve: true }).metrics;
 const line = { out, trainS, steps: result.position.step, enc: Object.fromEntries(Object.entries(enc).map(([k, v]) => [k, +v.value.toFixed(4)])), proj: Object.fromEntries(Object.entries(proj).map(([k, v]) => [k, +v.value.toFixed(4)])), o };
 console.log('RESULT', JSON.stringify(line));
-fs.appendFileSync('/tmp/exp/results.jsonl', JSON.stringify(line) + '\n');
+fs.appendFileSync(process.env.LAB_RESULTS ?? 'lab-results.jsonl', JSON.stringify(line) + '\n');

@@ -10,7 +10,9 @@ await medst.initBackend({ log: console.log });
 const test = (process.env.MEDST_NOTEBOOK_PROFILE ?? "full") === "test";
 // A comparison run made by `npm run reproduce` (full or --quick); without one, make the quick one.
 const workDirs = [path.resolve("out", "reproduce"), path.resolve("out", "reproduce-quick")];
-let work = workDirs.find((w) => fs.existsSync(path.join(w, "runs", "medst-s1", "final", "model.safetensors")));
+// Only comparisons made by this version (their setup.json names the regime).
+const current = (w) => fs.existsSync(path.join(w, "runs", "medst-s1", "final", "model.safetensors")) && JSON.parse(fs.readFileSync(path.join(w, "setup.json"), "utf8")).regime !== undefined;
+let work = workDirs.find(current);
 if (!work) {
   work = workDirs[1];
   console.log("no comparison run yet: running `npm run reproduce -- --quick` (a few minutes)");
