@@ -17,7 +17,7 @@ import { readMsCxrTImagePairs } from '../../lib/data/ms_cxr_t.ts';
 import { competitionTargets, evaluateImageFeatures, TEMPORAL_PAIRS_FILE } from '../../lib/eval/image_evaluation.ts';
 import { matrix } from '../../lib/eval/matrix.ts';
 import { downsampledPixels, rawPixelFeatures } from '../../lib/eval/raw_pixels.ts';
-import { majorityMetrics } from '../../lib/eval/references.ts';
+import { majorityMetrics, randomRecallAt } from '../../lib/eval/references.ts';
 import { nativeBackend, tf } from '../helpers/tf.ts';
 
 let dir: string;
@@ -34,7 +34,8 @@ test('majority row: balanced accuracy 1/K and plain accuracy of the training maj
   const m = majorityMetrics(records, path.join(dir, 'cohort'));
   const test_ = records.filter((r) => r.split !== 'train');
   t.deepEqual(m.probe_auroc_100, { value: 0.5, n: test_.length });
-  t.deepEqual(m.i2t_r5, { value: 5 / test_.length, n: test_.length });
+  t.deepEqual(m.i2t_r5, { value: randomRecallAt(test_.map((r) => r.report.text), 5), n: test_.length });
+  t.true(m.i2t_r5!.value >= 5 / test_.length, 'identical reports only raise the chance level');
   const split = new Map(records.map((r) => [r.id, r.split]));
   const pairs = readMsCxrTImagePairs(path.join(dir, 'cohort', TEMPORAL_PAIRS_FILE)).rows.filter((p) => split.has(p.dicomId) && split.has(p.previousDicomId));
   const macro: number[] = [];
@@ -87,4 +88,13 @@ test('evaluateImageFeatures: features that encode the labels probe at 1, constan
   t.true(Math.abs(blank.probe_auroc_100!.value - 0.5) < 1e-9, `constant features probe ${blank.probe_auroc_100!.value}`);
   t.is(blank.probe_auroc_100!.n, records.filter((r) => r.split !== 'train').length);
   t.throws(() => evaluateImageFeatures(matrix(new Float32Array(3), 1, 3), records, cohort), { message: /1 feature rows for/ });
+});
+
+test('chance recall@k counts every identical text as relevant (exact small cases)', (t) => {
+  // k = 1: "a" queries have 2 relevant of 4 (1/2), "b" and "c" one (1/4).
+  t.true(Math.abs(randomRecallAt(['a', 'a', 'b', 'c'], 1) - 0.375) < 1e-12);
+  // All distinct: k/N.
+  t.true(Math.abs(randomRecallAt(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'], 5) - 0.5) < 1e-12);
+  // k ≥ N: certain.
+  t.is(randomRecallAt(['a', 'b'], 5), 1);
 });
