@@ -35,7 +35,7 @@ test('majority row: balanced accuracy 1/K and plain accuracy of the training maj
   const test_ = records.filter((r) => r.split !== 'train');
   t.deepEqual(m.probe_auroc_100, { value: 0.5, n: test_.length });
   t.deepEqual(m.i2t_r5, { value: randomRecallAt(test_.map((r) => r.report.text), 5), n: test_.length });
-  t.true(m.i2t_r5!.value >= 5 / test_.length, 'identical reports only raise the chance level');
+  t.true(m.i2t_r5!.value >= 5 / test_.length - 1e-12, 'identical reports only raise the chance level');
   const split = new Map(records.map((r) => [r.id, r.split]));
   const pairs = readMsCxrTImagePairs(path.join(dir, 'cohort', TEMPORAL_PAIRS_FILE)).rows.filter((p) => split.has(p.dicomId) && split.has(p.previousDicomId));
   const macro: number[] = [];
