@@ -33,8 +33,8 @@ const lr = regime.learningRate;
 const epochs = test ? 1 : regime.epochsPerSlot;
 const stages = [
   { name: "align", epochs: epochs, losses: { global: 1, local: 1 }, chunkLength: 2, learningRate: lr, warmupFraction: 0.1 },
-  { name: "align+fmc", epochs: epochs, losses: { global: 1, local: 1, fmc: 1 }, chunkLength: 3, learningRate: lr, warmupFraction: 0.1 },
-  { name: "align+fmc+rmr", epochs: epochs, losses: { global: 1, local: 1, fmc: 1, rmr: 1 }, chunkLength: 4, learningRate: lr, warmupFraction: 0.1 },
+  { name: "align+fmc", epochs: epochs, losses: { global: 1, local: 1, fmc: 1 }, chunkLength: 3, learningRate: lr / 2, warmupFraction: 0.1 },
+  { name: "align+fmc+rmr", epochs: epochs, losses: { global: 1, local: 1, fmc: 1, rmr: 1 }, chunkLength: 4, learningRate: lr / 4, warmupFraction: 0.1 },
 ];
 console.log(medst.describeSchedule(stages));
 """),
