@@ -87,7 +87,7 @@ const config: ComparisonConfig = {
   outDir: demoDir,
 };
 const { records } = readManifest(preparedDir);
-const { results } = await step('3/4 reference rows, pre-training (global-only and staged Med-ST) and every evaluation', () =>
+const results = await step('3/4 reference rows, pre-training (global-only and staged Med-ST) and every evaluation', () =>
   runComparison(config, records, (line) => console.log(`[demo] ${line}`)),
 );
 

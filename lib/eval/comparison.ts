@@ -20,13 +20,13 @@ import { trainSupervisedCeiling } from '../train/supervised_run.ts';
 import type { TrainerConfig } from '../train/trainer.ts';
 import { writeFileAtomicSync } from '../util/atomic_file.ts';
 import { saveParameters } from '../weights/checkpoint.ts';
-import type { AblationVariant } from './ablation.ts';
+import { ABLATION_VARIANTS, type AblationVariant } from './ablation.ts';
 import { loadFrozenModel } from './embed.ts';
 import { evaluateImageFeatures, type MetricValue } from './image_evaluation.ts';
 import { imageFeatureMatrix } from './image_features.ts';
 import { majorityMetrics, rawPixelMetrics } from './references.ts';
 import { REFERENCE_ROWS, writeComparison, type ComparisonResults, type LearningCurve, type RunResult } from './results.ts';
-import { HEADLINE_METRICS, evaluateSuite, type SuiteResult } from './suite.ts';
+import { HEADLINE_METRICS, evaluateSuite } from './suite.ts';
 
 /** A run folder's learning curve (one point per finished epoch). */
 export const CURVE_FILE = 'curve.json';
@@ -61,11 +61,10 @@ export interface ComparisonConfig {
 export type ComparisonLog = (line: string) => void;
 
 /** Runs every row and returns (and writes) the results. */
-export async function runComparison(config: ComparisonConfig, records: readonly ManifestRecord[], log: ComparisonLog = console.log): Promise<{ results: ComparisonResults; suites: Map<string, SuiteResult> }> {
+export async function runComparison(config: ComparisonConfig, records: readonly ManifestRecord[], log: ComparisonLog = console.log): Promise<ComparisonResults> {
   const storeDir = imageStoreDir(config.preparedDir, config.imageSize);
   const crop = config.trainer.crop;
   const results: ComparisonResults = { format: 'medst-comparison', version: 2, title: config.title, setup: setupOf(config), metrics: HEADLINE_METRICS, runs: [], curves: [] };
-  const suites = new Map<string, SuiteResult>();
   const save = () => writeComparison(config.outDir, results);
   const label = (name: string) => REFERENCE_ROWS.find((r) => r.name === name)!.label;
   const add = (run: RunResult) => {
@@ -74,9 +73,8 @@ export async function runComparison(config: ComparisonConfig, records: readonly 
     log(`${run.label.padEnd(26)} ${run.seed === null ? '' : `seed ${run.seed} `}trained ${run.trainSeconds.toFixed(0)}s, evaluated ${run.evalSeconds.toFixed(0)}s | ${summaryLine(run.metrics)}`);
   };
 
-  let started = Date.now();
   add({ row: 'majority', label: label('majority'), kind: 'reference', seed: null, trainSeconds: 0, evalSeconds: 0, metrics: majorityMetrics(records, config.cohortDir) });
-  started = Date.now();
+  const started = Date.now();
   const raw = rawPixelMetrics(storeDir, records, config.cohortDir, { crop }, { quick: config.quick });
   add({ row: 'raw_pixels', label: label('raw_pixels'), kind: 'reference', seed: null, trainSeconds: 0, evalSeconds: (Date.now() - started) / 1000, metrics: raw });
 
@@ -95,8 +93,9 @@ export async function runComparison(config: ComparisonConfig, records: readonly 
     };
   };
 
+  const randomInit = ABLATION_VARIANTS.find((v) => !v.pretrain)!;
   for (const seed of config.seeds) {
-    for (const variant of [{ name: 'random', label: label('random'), pretrain: false, useLateral: false, stages: () => [] } satisfies AblationVariant, ...config.variants]) {
+    for (const variant of [randomInit, ...config.variants.filter((v) => v.pretrain)]) {
       const runStarted = Date.now();
       const run = runConfig(config, variant, seed);
       if (variant.pretrain) {
@@ -111,7 +110,6 @@ export async function runComparison(config: ComparisonConfig, records: readonly 
       const model = await loadFrozenModel(finalModelDir(run.out), { maxTokens: run.trainer.maxTokens });
       const suite = await evaluateSuite(model, { cohortDir: config.cohortDir, preparedDir: config.preparedDir, imageSize: config.imageSize, records }, { quick: config.quick });
       model.method.dispose();
-      suites.set(`${variant.name}-s${seed}`, suite);
       add({ row: variant.name, label: variant.label, kind: variant.pretrain ? 'pretrained' : 'reference', seed, trainSeconds, evalSeconds: (Date.now() - evalStarted) / 1000, metrics: suite.headline });
     }
     if (config.supervised) {
@@ -138,7 +136,7 @@ export async function runComparison(config: ComparisonConfig, records: readonly 
       add({ row: 'supervised', label: label('supervised'), kind: 'reference', seed, trainSeconds, evalSeconds: (Date.now() - evalStarted) / 1000, metrics });
     }
   }
-  return { results, suites };
+  return results;
 }
 
 /** The run config of one variant at one seed. */

@@ -10,17 +10,15 @@ import path from 'node:path';
 import { CHEXPERT_COMPETITION_LABELS } from '../data/labels.ts';
 import type { ManifestRecord } from '../data/manifest.ts';
 import { imageStoreDir } from '../data/prepare.ts';
-import { readMsCxrTImagePairs, readMsCxrTSentencePairs } from '../data/ms_cxr_t.ts';
+import { readMsCxrTSentencePairs } from '../data/ms_cxr_t.ts';
 import { decodeSiimMasks, readSiimRle } from '../data/rle.ts';
 import { embedRecords, embedTexts, patchFeatures, type FrozenModel, type RecordEmbeddings } from './embed.ts';
 import { evaluateImageFeatures, type MetricValue } from './image_evaluation.ts';
 import { selectRows, type Matrix } from './matrix.ts';
-import { rocAucMultiLabel } from './metrics.ts';
 import { retrieval, type RetrievalResult } from './retrieval.ts';
-import { sampleFraction } from './sample_fraction.ts';
 import { evaluateSegmentation, type MaskStack, type SegmentationResult } from './segmentation.ts';
 import { sentenceSimilarity, type SentenceSimilarityResult } from './sentence_similarity.ts';
-import { crossValidateTemporal, fixedSplitTemporal, pairFeatures, temporalLabelsFromPairs, type TemporalCvResult, type TemporalSplitResult } from './temporal_classification.ts';
+import type { TemporalCvResult, TemporalSplitResult } from './temporal_classification.ts';
 import { zeroShotBinary, zeroShotMultiClass, type ZeroShotBinaryResult, type ZeroShotMultiClassResult } from './zero_shot.ts';
 
 /** Where the data is. */

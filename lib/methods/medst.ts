@@ -47,6 +47,9 @@ const COMMON = {
   seed: 0,
 } as const;
 
+/** The 2-layer text encoder of the CPU presets. */
+const TEXT_TINY = { width: 128, layers: 2, heads: 2, intermediateSize: 512, maxPositions: 128 } as const;
+
 /**
  * Named Med-ST presets: `cpu` is what learns on a 2-core machine (64 px, patch 8
  * through a convolutional stem, width 192, 4 blocks; docs/lab-notebook.md),
@@ -57,10 +60,10 @@ export const MEDST_PRESETS = {
   cpu: {
     ...COMMON,
     vision: { ...VIT_PRESETS.tiny, imageSize: 64, patchSize: 8, stem: 'conv' },
-    text: { width: 128, layers: 2, heads: 2, intermediateSize: 512, maxPositions: 128 },
+    text: TEXT_TINY,
     head: HEAD_TINY,
   },
-  tiny: { ...COMMON, vision: VIT_PRESETS.tiny, text: { width: 128, layers: 2, heads: 2, intermediateSize: 512, maxPositions: 128 }, head: HEAD_TINY },
+  tiny: { ...COMMON, vision: VIT_PRESETS.tiny, text: TEXT_TINY, head: HEAD_TINY },
   small: { ...COMMON, vision: VIT_PRESETS.small, text: { width: 256, layers: 4, heads: 4, intermediateSize: 1024, maxPositions: 128 }, head: HEAD_TINY },
   paper: { ...COMMON, vision: VIT_PRESETS.paper, text: { width: 768, layers: 6, heads: 12, intermediateSize: 3072 }, head: HEAD_PAPER },
 } as const satisfies Record<string, MedSTConfig>;

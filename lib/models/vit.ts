@@ -46,7 +46,7 @@ export class VisionTransformer {
   readonly numPatches: number;
   readonly patchWeight: tf.Variable;
   readonly patchBias: tf.Variable;
-  /** Conv stem only: the 3×3 stride-2 convolutions before the 1×1 projection (`patchWeight`). */
+  /** Conv stem only: the 3×3 convolutions (the first of each stage strided 2) before the 1×1 projection (`patchWeight`). */
   readonly stem: Array<{ weight: tf.Variable; bias: tf.Variable; stride: 1 | 2; norm: LayerNormParams | null }>;
   readonly clsToken: tf.Variable;
   readonly posEmbed: tf.Variable;
