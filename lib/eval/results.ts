@@ -14,7 +14,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomicSync } from '../util/atomic_file.ts';
-import { figuresPageHtml, type PlotlyFigure } from '../viz/plotly.ts';
+import { escapeHtml, figuresPageHtml, type PlotlyFigure } from '../viz/plotly.ts';
+import { rowsToFrame, tableHtml } from '../viz/table.ts';
 import type { MetricValue } from './image_evaluation.ts';
 import { formatMeanStd, meanStd, type MeanStd } from './summary.ts';
 
@@ -101,23 +102,36 @@ function cell(summary: MeanStd | undefined): string {
   return summary ? formatMeanStd(summary, 3, { omitZeroStd: true }) : '–';
 }
 
-/** The Markdown table: rows × metrics, mean ± std over seeds; each column header carries its n. */
-export function markdownTable(results: ComparisonResults): string {
+/** The table as cells: one object per row, columns = "Row", "seeds", then "metric (n=…)", mean ± std over seeds. */
+export function tableRows(results: Pick<ComparisonResults, 'runs' | 'metrics'>, markReference: (label: string) => string = (label) => `*${label}*`): Array<Record<string, string>> {
   const rows = aggregate(results);
   const metrics = results.metrics.filter(({ key }) => rows.some((r) => r.metrics[key]));
   const nOf = (key: string) => Math.max(...rows.map((r) => r.metrics[key]?.n ?? 0));
-  const header = `| Row | seeds | ${metrics.map((m) => `${m.label} (n=${nOf(m.key)})`).join(' | ')} |`;
-  const rule = `| --- | ---: | ${metrics.map(() => '---:').join(' | ')} |`;
-  const lines = rows.map((r) => `| ${r.kind === 'reference' ? `*${r.label}*` : r.label} | ${r.seeds.filter((s) => s !== null).length || '–'} | ${metrics.map(({ key }) => cell(r.metrics[key])).join(' | ')} |`);
+  return rows.map((r) => ({
+    Row: r.kind === 'reference' ? markReference(r.label) : r.label,
+    seeds: String(r.seeds.filter((s) => s !== null).length || '–'),
+    ...Object.fromEntries(metrics.map(({ key, label }) => [`${label} (n=${nOf(key)})`, cell(r.metrics[key])])),
+  }));
+}
+
+/** The caption line of the tables: seeds, how reference rows are marked, what n means. */
+function tableCaption(results: ComparisonResults, marked: string): string {
   const seeds = [...new Set(results.runs.map((r) => r.seed).filter((s) => s !== null))];
+  return `Mean ± std over ${seeds.length} seed(s) (${seeds.join(', ')}); reference rows ${marked} (majority/chance, raw pixels, random init, supervised ceiling). n = evaluation-set size (images, pairs or sentences).`;
+}
+
+/** The Markdown table: rows × metrics, mean ± std over seeds; each column header carries its n. */
+export function markdownTable(results: ComparisonResults): string {
+  const rows = tableRows(results);
+  const columns = Object.keys(rows[0] ?? {});
   return [
     `# ${results.title}`,
     '',
-    `Mean ± std over ${seeds.length} seed(s) (${seeds.join(', ')}); reference rows in italics (majority/chance, raw pixels, random init, supervised ceiling). n = evaluation-set size (images, pairs or sentences). Setup: \`${JSON.stringify(results.setup)}\``,
+    `${tableCaption(results, 'in italics')} Setup: \`${JSON.stringify(results.setup)}\``,
     '',
-    header,
-    rule,
-    ...lines,
+    `| ${columns.join(' | ')} |`,
+    `| --- | ${columns.slice(1).map(() => '---:').join(' | ')} |`,
+    ...rows.map((row) => `| ${columns.map((c) => row[c]).join(' | ')} |`),
     '',
   ].join('\n');
 }
@@ -163,8 +177,9 @@ export function comparisonReportHtml(results: ComparisonResults, extra: Array<{ 
         layout: { height: 320, margin: { t: 20 }, yaxis: { title: { text: label } } },
       },
     }));
-  const table = `<pre>${markdownTable(results).replace(/&/g, '&amp;').replace(/</g, '&lt;')}</pre>`;
-  return figuresPageHtml(results.title, [...learningCurveFigures(results.curves), ...bars, ...extra]).replace('</h1>', `</h1>\n${table}`);
+  const table = tableHtml(rowsToFrame(tableRows(results, (label) => `(ref) ${label}`)), { caption: tableCaption(results, 'marked (ref)') });
+  const setup = `<details><summary>setup</summary><pre>${escapeHtml(JSON.stringify(results.setup, null, 2))}</pre></details>`;
+  return figuresPageHtml(results.title, [...learningCurveFigures(results.curves), ...bars, ...extra]).replace('</h1>', `</h1>\n${table}\n${setup}`);
 }
 
 /** Writes results.json (with the aggregated rows), results.md and report.html into `dir`, each atomically. */

@@ -53,7 +53,9 @@ test('written and read back with the rows; an old version is refused with a clea
   const back = readComparison(dir);
   t.deepEqual(back.runs, results.runs);
   t.deepEqual(back.rows!.map((r) => r.name), ['majority', 'raw_pixels', 'random', 'medst']);
-  t.true(fs.readFileSync(path.join(dir, 'report.html'), 'utf8').includes('after each epoch'));
+  const html = fs.readFileSync(path.join(dir, 'report.html'), 'utf8');
+  t.true(html.includes('after each epoch'));
+  t.true(html.includes('<td>(ref) RAW_PIXELS</td><td>–</td><td>0.840</td><td>0.500</td>'), 'the report has an HTML table with the reference rows marked');
   fs.writeFileSync(path.join(dir, 'results.json'), JSON.stringify({ ...results, version: 1 }));
   t.throws(() => readComparison(dir), { message: /version 1, expected 2/ });
 });
