@@ -1,5 +1,6 @@
 /**
- * CSV reading into typed records (csv-parse). Writing lives in csv_writer.ts.
+ * CSV reading into typed records (records split by csv_records.ts, which
+ * confines a broken quote to its own line). Writing lives in csv_writer.ts.
  *
  * Readers pass a `mapRecord` function that pulls typed fields out of a
  * `CsvRecord`; a field that does not parse throws a `DataError` naming file,
@@ -8,9 +9,9 @@
  */
 import { createReadStream, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { parse as parseStream, type CsvError, type Info } from 'csv-parse';
-import { parse as parseSync } from 'csv-parse/sync';
-import { DataError, DataIssues, catchRecordError, type DataIssueKind } from './errors.ts';
+import { createInterface } from 'node:readline';
+import { CsvRecordSplitter, type CsvSplitEvent } from './csv_records.ts';
+import { DataError, DataIssues, type DataIssueKind } from './errors.ts';
 
 /** Options shared by the CSV readers. */
 export interface CsvReadOptions {
@@ -29,6 +30,10 @@ export interface CsvReadResult<T> {
   file: string;
   header: string[];
   rows: T[];
+  /** Data rows in the file (header excluded), readable or not. */
+  rowCount: number;
+  /** The rows that a problem cost (not those `mapRecord` dropped by returning null), in file order. */
+  skipped: DataError[];
   issues: DataIssues;
 }
 
@@ -122,45 +127,78 @@ export class CsvRecord {
 }
 
 /**
- * Turns raw parsed records into typed rows: validates the header, checks field
- * counts and routes errors to the collector. Shared by the sync and streaming readers.
+ * Turns split records into typed rows: validates the header, checks field
+ * counts and routes errors to the collector, in file order. Shared by the
+ * sync and streaming readers.
  */
 class RecordPipeline<T> {
   header: string[] | null = null;
   private columnIndex = new Map<string, number>();
-  private dataRow = 0;
+  /** Data rows seen so far (the header excluded). */
+  dataRow = 0;
+  readonly skipped: DataError[] = [];
+  private readonly splitter: CsvRecordSplitter;
 
   constructor(
     private readonly file: string,
     private readonly mapRecord: CsvRecordMapper<T>,
     private readonly issues: DataIssues,
     private readonly requiredColumns: readonly string[],
-  ) {}
-
-  /** Feed one raw record; returns the typed row or null (header, skipped or dropped). */
-  push(values: string[], line: number): T | null {
-    if (this.header === null) {
-      this.acceptHeader(values);
-      return null;
-    }
-    this.dataRow += 1;
-    const record = new CsvRecord(this.file, this.dataRow, line, this.columnIndex, values);
-    return catchRecordError(this.issues, () => {
-      if (values.length !== this.header!.length) {
-        throw record.error('malformed-row', `expected ${this.header!.length} fields, got ${values.length}`);
-      }
-      return this.mapRecord(record);
-    });
+    delimiter: string,
+  ) {
+    this.splitter = new CsvRecordSplitter({ delimiter });
   }
 
-  /** Called when the input ended; an empty file has no header. */
-  finish(): void {
+  /** Feed one physical line; returns the typed rows it completed. */
+  pushLine(line: string): T[] {
+    return this.handle(this.splitter.push(line));
+  }
+
+  /** Input ended: flush an open record; an empty file has no header. */
+  finish(): T[] {
+    const rows = this.handle(this.splitter.end());
     if (this.header === null) throw new DataError('missing-column', 'empty file: no header row', { file: this.file });
+    return rows;
+  }
+
+  private handle(events: CsvSplitEvent[]): T[] {
+    const rows: T[] = [];
+    for (const event of events) {
+      const row = this.accept(event);
+      if (row !== null) rows.push(row);
+    }
+    return rows;
+  }
+
+  private accept(event: CsvSplitEvent): T | null {
+    if (this.header === null) {
+      if (event.kind === 'error') {
+        throw new DataError('malformed-row', `unreadable header: ${event.detail}`, { file: this.file, line: event.line });
+      }
+      this.acceptHeader(event.fields);
+      return null;
+    }
+    // A malformed line is a row of the file too: it keeps the row numbers of the rows after it right.
+    this.dataRow += 1;
+    try {
+      if (event.kind === 'error') throw new DataError('malformed-row', event.detail, { file: this.file, row: this.dataRow, line: event.line });
+      const record = new CsvRecord(this.file, this.dataRow, event.lastLine, this.columnIndex, event.fields);
+      if (event.fields.length !== this.header.length) {
+        throw record.error('malformed-row', `expected ${this.header.length} fields, got ${event.fields.length}`);
+      }
+      return this.mapRecord(record);
+    } catch (error) {
+      if (!(error instanceof DataError)) throw error;
+      this.issues.report(error); // throws in strict mode
+      this.skipped.push(error);
+      return null;
+    }
   }
 
   private acceptHeader(values: string[]): void {
     // Trimmed names: SIIM's header is "ImageId, EncodedPixels" with a leading space.
     this.header = values.map((name) => name.trim());
+    this.splitter.expectedFields = this.header.length;
     this.header.forEach((name, index) => {
       if (!this.columnIndex.has(name)) this.columnIndex.set(name, index);
     });
@@ -176,29 +214,7 @@ class RecordPipeline<T> {
   }
 }
 
-/** A record as csv-parse returns it with `info: true`. */
-interface InfoRecord {
-  record: string[];
-  info: Info & { lines: number };
-}
-
-function parserOptions(delimiter: string, issues: DataIssues, file: string) {
-  return {
-    delimiter,
-    bom: true,
-    info: true as const,
-    skip_empty_lines: true,
-    // Field-count checks are ours, so a short row is reported with its file and row.
-    relax_column_count: true,
-    // Broken quoting: report with the line and continue where csv-parse can.
-    skip_records_with_error: true,
-    on_skip: (error: CsvError | undefined): undefined => {
-      const line = (error as (CsvError & { lines?: number }) | undefined)?.lines;
-      issues.report(new DataError('malformed-row', error?.message ?? 'unparseable record', { file, line }));
-      return undefined;
-    },
-  };
-}
+const BOM = '\uFEFF';
 
 /**
  * Parse CSV text into typed rows.
@@ -208,7 +224,7 @@ function parserOptions(delimiter: string, issues: DataIssues, file: string) {
  * @param mapRecord Builds a typed row from a `CsvRecord`, or returns null to drop it.
  * @returns `{file, header, rows, issues}`.
  * @throws DataError 'missing-column' when a required column is absent (always), or
- *   the first problem in strict mode.
+ *   the first problem in file order in strict mode.
  */
 export function parseCsvText<T>(
   text: string,
@@ -217,16 +233,14 @@ export function parseCsvText<T>(
   options: CsvReadOptions = {},
 ): CsvReadResult<T> {
   const issues = options.issues ?? new DataIssues();
-  const pipeline = new RecordPipeline(file, mapRecord, issues, options.requiredColumns ?? []);
-  // With `info: true` csv-parse returns {record, info} objects; its typings do not model that.
-  const parsed = parseSync(text, parserOptions(options.delimiter ?? ',', issues, file)) as unknown as InfoRecord[];
+  const pipeline = new RecordPipeline(file, mapRecord, issues, options.requiredColumns ?? [], options.delimiter ?? ',');
+  const body = text.startsWith(BOM) ? text.slice(1) : text;
+  const lines = body.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop(); // the final line break ends the last line
   const rows: T[] = [];
-  for (const { record, info } of parsed) {
-    const row = pipeline.push(record, info.lines);
-    if (row !== null) rows.push(row);
-  }
-  pipeline.finish();
-  return { file, header: pipeline.header!, rows, issues };
+  for (const line of lines) for (const row of pipeline.pushLine(line)) rows.push(row);
+  for (const row of pipeline.finish()) rows.push(row);
+  return { file, header: pipeline.header!, rows, rowCount: pipeline.dataRow, skipped: pipeline.skipped, issues };
 }
 
 /**
@@ -248,7 +262,7 @@ export function readCsvFile<T>(path: string, mapRecord: CsvRecordMapper<T>, opti
 
 /**
  * Stream a CSV file record by record (for files too large to hold as text).
- * Same validation as `readCsvFile`; issues go to `options.issues`.
+ * Same validation and the same rows as `readCsvFile`; issues go to `options.issues`.
  *
  * @example
  * for await (const row of streamCsvFile(path, mapRow, { requiredColumns: ['dicom_id'] })) use(row);
@@ -260,11 +274,13 @@ export async function* streamCsvFile<T>(
 ): AsyncGenerator<T> {
   const issues = options.issues ?? new DataIssues();
   const file = options.displayName ?? basename(path);
-  const pipeline = new RecordPipeline(file, mapRecord, issues, options.requiredColumns ?? []);
-  const parser = createReadStream(path).pipe(parseStream(parserOptions(options.delimiter ?? ',', issues, file)));
-  for await (const { record, info } of parser as AsyncIterable<InfoRecord>) {
-    const row = pipeline.push(record, info.lines);
-    if (row !== null) yield row;
+  const pipeline = new RecordPipeline(file, mapRecord, issues, options.requiredColumns ?? [], options.delimiter ?? ',');
+  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
+  let first = true;
+  for await (const line of lines) {
+    const text = first && line.startsWith(BOM) ? line.slice(1) : line;
+    first = false;
+    for (const row of pipeline.pushLine(text)) yield row;
   }
-  pipeline.finish();
+  for (const row of pipeline.finish()) yield row;
 }

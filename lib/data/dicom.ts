@@ -66,6 +66,21 @@ export interface DicomImage extends GrayImage8 {
 }
 
 /**
+ * The message of what dicom-parser threw: an Error, a string, or (for a
+ * truncated file) a plain object `{exception: '...', dataSet}`.
+ */
+export function dicomParserReason(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === 'string') return error;
+  if (error !== null && typeof error === 'object') {
+    const { exception, message } = error as { exception?: unknown; message?: unknown };
+    if (typeof exception === 'string') return exception;
+    if (typeof message === 'string') return message;
+  }
+  return `unknown parser error (${Object.prototype.toString.call(error)})`;
+}
+
+/**
  * Parse a DICOM Part 10 byte array and read the image header.
  * @throws DataError 'bad-file' (not DICOM / unreadable header) or 'unsupported'
  *   (transfer syntax, colour, bit depth), naming `file`.
@@ -77,8 +92,7 @@ export function readDicomInfo(bytes: Uint8Array, file: string): { info: DicomIma
   try {
     dataSet = dicomParser.parseDicom(bytes);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new DataError('bad-file', `unreadable DICOM: ${reason}`, { file });
+    throw new DataError('bad-file', `unreadable DICOM: ${dicomParserReason(error)}`, { file });
   }
   const transferSyntax = (dataSet.string('x00020010') ?? '').replace(/\0/g, '').trim();
   if (!(transferSyntax in NATIVE_SYNTAXES) && !(transferSyntax in JPEG_8BIT_SYNTAXES)) {

@@ -9,7 +9,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomicSync } from '../util/atomic_file.ts';
-import { DataError } from './errors.ts';
+import { DataError, type DataIssueKind } from './errors.ts';
+import type { RowAccount } from './metadata_rows.ts';
 import type { ChexpertLabelValues } from './labels.ts';
 import type { MimicSplit } from './mimic.ts';
 
@@ -71,6 +72,17 @@ export interface ManifestInfo {
   imageStore: { file: string; size: number } | null;
   /** Data issues met while preparing: counts per kind. */
   issues: Record<string, number>;
+  /** What became of every metadata row (absent in manifests from before it was kept). */
+  metadataRows?: RowAccount;
+  /** Set on the output of `prepare --shard i/n`: which shard, and the images that did not decode. */
+  shard?: { index: number; count: number; undecodable: ShardImageFailure[] };
+}
+
+/** An image a shard could not decode, kept so that the merge reports it as an unsharded run would. */
+export interface ShardImageFailure {
+  id: string;
+  kind: DataIssueKind;
+  detail: string;
 }
 
 export const MANIFEST_RECORDS_FILE = 'manifest.jsonl';

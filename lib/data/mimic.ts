@@ -99,6 +99,8 @@ export interface MimicImageRecord {
   procedureCodeMeaning: string | null;
   viewCodeMeaning: string | null;
   patientOrientationCodeMeaning: string | null;
+  /** Where the row is in the metadata file (1-based data row, header excluded; physical line). */
+  source: { row: number; line: number };
 }
 
 const METADATA_COLUMNS = ['dicom_id', 'subject_id', 'study_id', 'ViewPosition', 'StudyDate', 'StudyTime'];
@@ -146,6 +148,7 @@ function mimicImageFromRecord(record: CsvRecord, issues: DataIssues): MimicImage
     procedureCodeMeaning: record.optionalText('ProcedureCodeSequence_CodeMeaning'),
     viewCodeMeaning: record.optionalText('ViewCodeSequence_CodeMeaning'),
     patientOrientationCodeMeaning: record.optionalText('PatientOrientationCodeSequence_CodeMeaning'),
+    source: { row: record.row, line: record.line },
   };
   if (image.dicomId === '') throw record.error('bad-value', 'blank dicom_id', 'dicom_id');
   if (!known) {

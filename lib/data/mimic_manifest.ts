@@ -9,7 +9,9 @@ import path from 'node:path';
 import { DataError, DataIssues } from './errors.ts';
 import type { ChexpertLabelValues } from './labels.ts';
 import type { ManifestRecord, ManifestReport } from './manifest.ts';
+import { RowLedger, type RowDropReason } from './metadata_rows.ts';
 import {
+  classifyViewPosition,
   mimicImagePath,
   mimicReportPath,
   pairFrontalLateral,
@@ -30,42 +32,80 @@ export const MIMIC_NEGBIO_FILE = 'mimic-cxr-2.0.0-negbio.csv';
 export interface BuildMimicManifestOptions {
   /** Where problems go; strict mode throws the first. */
   issues?: DataIssues;
+  /** Keep only this shard's patients (`subject_id mod count = index - 1`); the other rows are dropped as 'other-shard'. */
+  shard?: ShardSpec;
+}
+
+/** One of `count` shards of a preparation, 1-based: `{index: 2, count: 4}` is `--shard 2/4`. */
+export interface ShardSpec {
+  index: number;
+  count: number;
+}
+
+/** Whether a patient belongs to a shard: patients, not studies, are split, so a patient's history stays together. */
+export function inShard(subjectId: number, shard: ShardSpec | undefined): boolean {
+  return shard === undefined || subjectId % shard.count === shard.index - 1;
+}
+
+/** What `buildMimicManifest` read: the candidate records and the fate of every metadata row so far. */
+export interface MimicManifestBuild {
+  records: ManifestRecord[];
+  /** The readable metadata rows, in file order. */
+  images: MimicImageRecord[];
+  /** Dropped rows so far; `settleRowLedger` assigns the rest once the records are final. */
+  ledger: RowLedger;
 }
 
 /**
  * Reads the tree at `root` into manifest records, one per frontal image with a
  * usable report, in metadata order. Skipped and counted (or thrown in strict
- * mode): a frontal image whose file is missing, a study whose report is missing,
- * empty or shorter than 3 tokens, an image without a split row. A lateral whose
- * file is missing is dropped from its pair (the frontal stays).
+ * mode), each naming its metadata row: a frontal image whose file is missing, an
+ * image without a split row, a study whose report is missing, empty or shorter
+ * than 3 tokens. A lateral whose file is missing is dropped from its pair (the
+ * frontal stays).
  */
-export function buildMimicManifest(root: string, options: BuildMimicManifestOptions = {}): ManifestRecord[] {
+export function buildMimicManifest(root: string, options: BuildMimicManifestOptions = {}): MimicManifestBuild {
   const issues = options.issues ?? new DataIssues();
   const metadataFile = path.join(root, MIMIC_METADATA_FILE);
   const splitFile = path.join(root, MIMIC_SPLIT_FILE);
   for (const file of [metadataFile, splitFile]) {
     if (!fs.existsSync(file)) throw new DataError('bad-file', 'required file is missing', { file });
   }
-  const images = readMimicMetadata(metadataFile, { issues }).rows;
+  const metadata = readMimicMetadata(metadataFile, { issues });
+  const ledger = new RowLedger(MIMIC_METADATA_FILE, metadata.rowCount);
+  for (const error of metadata.skipped) ledger.drop(error.row!, error.line ?? 0, 'unreadable-row', error.detail);
+  const images = metadata.rows;
   const splitById = new Map(readMimicSplit(splitFile, { issues }).rows.map((r) => [r.dicomId, r.split] as const));
   const labelsByStudy = readStudyLabels(root, issues);
+  // Located like the CSV reader's own problems: the table's name, row and line.
+  const at = (image: MimicImageRecord) => ({ file: MIMIC_METADATA_FILE, row: image.source.row, line: image.source.line });
+  const drop = (image: MimicImageRecord, reason: RowDropReason, detail: string) => ledger.drop(image.source.row, image.source.line, reason, detail);
 
   const exists = (relative: string) => fs.existsSync(path.join(root, relative));
   const reportByStudy = new Map<number, ManifestReport | null>();
   const records: ManifestRecord[] = [];
+  // Pairs are made over the whole table and go to the shard of their frontal image, as an unsharded run pairs them.
   for (const { frontal, lateral } of pairFrontalLateral(images)) {
+    if (!inShard(frontal.subjectId, options.shard)) continue;
     const imagePath = mimicImagePath(frontal.subjectId, frontal.studyId, frontal.dicomId);
     if (!exists(imagePath)) {
-      issues.report(new DataError('bad-file', `image listed in ${MIMIC_METADATA_FILE} (dicom_id ${frontal.dicomId}) is missing`, { file: path.join(root, imagePath) }));
+      const detail = `image ${imagePath} (dicom_id ${frontal.dicomId}) is missing`;
+      issues.report(new DataError('bad-file', detail, at(frontal)));
+      drop(frontal, 'missing-image', detail);
       continue;
     }
     const split = splitById.get(frontal.dicomId);
     if (split === undefined) {
-      issues.report(new DataError('bad-value', `dicom_id ${frontal.dicomId} has no row in ${MIMIC_SPLIT_FILE}`, { file: splitFile, field: 'dicom_id' }));
+      const detail = `dicom_id ${frontal.dicomId} has no row in ${MIMIC_SPLIT_FILE}`;
+      issues.report(new DataError('bad-value', detail, { ...at(frontal), field: 'dicom_id' }));
+      drop(frontal, 'no-split', detail);
       continue;
     }
     const report = studyReport(root, frontal, reportByStudy, issues);
-    if (report === null) continue;
+    if (report === null) {
+      drop(frontal, 'no-report', `the report of study ${frontal.studyId} (${mimicReportPath(frontal.subjectId, frontal.studyId)}) is missing or unusable`);
+      continue;
+    }
     records.push({
       id: frontal.dicomId,
       subjectId: frontal.subjectId,
@@ -75,20 +115,62 @@ export function buildMimicManifest(root: string, options: BuildMimicManifestOpti
       studyTime: frontal.studyTime,
       viewPosition: frontal.viewPosition ?? '',
       imagePath,
-      lateral: usableLateral(root, lateral, issues),
+      lateral: usableLateral(root, lateral, issues, ledger),
       report,
       split: split as MimicSplit,
       labels: labelsByStudy.get(frontal.studyId) ?? null,
     });
   }
-  return records;
+  if (options.shard) {
+    const lateralsUsed = new Set(records.map((record) => record.lateral?.id));
+    for (const image of images) {
+      if (inShard(image.subjectId, options.shard) || lateralsUsed.has(image.dicomId)) continue;
+      drop(image, 'other-shard', `subject ${image.subjectId} is in shard ${(image.subjectId % options.shard.count) + 1}/${options.shard.count}`);
+    }
+  }
+  return { records, images, ledger };
 }
 
-function usableLateral(root: string, lateral: MimicImageRecord | null, issues: DataIssues): ManifestRecord['lateral'] {
+/**
+ * Gives every metadata row not used by the final `records` and not dropped yet
+ * its reason: a view that is never paired, a study's second lateral, or a
+ * lateral whose study kept no frontal.
+ */
+export function settleRowLedger(build: MimicManifestBuild, records: readonly ManifestRecord[]): RowLedger {
+  const used = new Set<string>();
+  for (const record of records) {
+    used.add(record.id);
+    if (record.lateral) used.add(record.lateral.id);
+  }
+  const firstLateral = new Map<number, string>();
+  for (const image of build.images) {
+    if (image.view === 'lateral' && !firstLateral.has(image.studyId)) firstLateral.set(image.studyId, image.dicomId);
+  }
+  for (const image of build.images) {
+    const { row, line } = image.source;
+    if (used.has(image.dicomId) || build.ledger.isDropped(row)) continue;
+    const view = `ViewPosition "${image.viewPosition ?? ''}"`;
+    if (image.view === 'other') {
+      const known = classifyViewPosition(image.viewPosition).known;
+      build.ledger.drop(row, line, known ? 'unused-view' : 'unknown-view', `${view} is neither frontal nor lateral`);
+    } else if (image.view === 'lateral' && firstLateral.get(image.studyId) !== image.dicomId) {
+      build.ledger.drop(row, line, 'extra-lateral', `study ${image.studyId} already has lateral ${firstLateral.get(image.studyId)}`);
+    } else {
+      build.ledger.drop(row, line, 'no-frontal', `study ${image.studyId} kept no frontal record`);
+    }
+  }
+  return build.ledger;
+}
+
+function usableLateral(root: string, lateral: MimicImageRecord | null, issues: DataIssues, ledger: RowLedger): ManifestRecord['lateral'] {
   if (lateral === null) return null;
   const imagePath = mimicImagePath(lateral.subjectId, lateral.studyId, lateral.dicomId);
   if (!fs.existsSync(path.join(root, imagePath))) {
-    issues.report(new DataError('bad-file', `lateral image listed in ${MIMIC_METADATA_FILE} (dicom_id ${lateral.dicomId}) is missing; frontal kept without it`, { file: path.join(root, imagePath) }));
+    if (!ledger.isDropped(lateral.source.row)) {
+      const detail = `lateral image ${imagePath} (dicom_id ${lateral.dicomId}) is missing; frontal kept without it`;
+      issues.report(new DataError('bad-file', detail, { file: MIMIC_METADATA_FILE, row: lateral.source.row, line: lateral.source.line }));
+      ledger.drop(lateral.source.row, lateral.source.line, 'missing-image', detail);
+    }
     return null;
   }
   return { id: lateral.dicomId, imagePath, viewPosition: lateral.viewPosition ?? '' };

@@ -57,8 +57,31 @@ const SECTION_ALIASES: Record<string, string> = {
   EXAMINATION: 'examination',
   EXAM: 'examination',
   'WET READ': 'wet_read',
+  WETREAD: 'wet_read',
   'FINAL REPORT': 'final_report',
+  // Further spellings of the MIMIC-CXR section parser (MIT-LCP mimic-cxr, section_parser.py):
+  // combined headers count as the impression, as there.
+  'FINDINGS AND IMPRESSION': 'impression',
+  'FINDINGS/IMPRESSION': 'impression',
+  'FINDINGS / IMPRESSION': 'impression',
+  'IMPRESSION AND FINDINGS': 'impression',
+  'IMPRESSION/FINDINGS': 'impression',
+  'CHEST, TWO VIEWS': 'findings',
+  'REFERENCE FINDINGS': 'findings',
+  'REFERENCE EXAM': 'comparison',
+  'COMPARISON EXAM': 'comparison',
+  'COMPARISON FILM': 'comparison',
+  'CLINICAL INFORMATION': 'history',
+  'PATIENT HISTORY': 'history',
+  'TYPE OF EXAMINATION': 'examination',
+  RECOMMENDATION: 'recommendations',
+  RECOMMENDATIONS: 'recommendations',
+  'RECOMMENDATION(S)': 'recommendations',
 };
+
+// Sections about the request or the procedure, never the reading: a report without
+// findings and impression falls back to the rest (see `reportContent`).
+const NON_CONTENT_KEYS = new Set(['comparison', 'indication', 'history', 'technique', 'examination', 'wet_read', 'notification', 'recommendations', 'addendum', 'date']);
 
 // An upper-case header at line start followed by a colon; text may follow on the same line.
 const COLON_HEADER = /^\s*([A-Z][A-Z0-9 ,&/()'#-]{0,60}?)\s*:(.*)$/;
@@ -66,7 +89,7 @@ const COLON_HEADER = /^\s*([A-Z][A-Z0-9 ,&/()'#-]{0,60}?)\s*:(.*)$/;
 const BARE_HEADER = /^\s*(FINAL REPORT|WET READ)\b[ \t]*(.*)$/;
 
 function sectionKey(header: string): string {
-  const normalised = header.replace(/\s+/g, ' ').trim();
+  const normalised = header.replace(/\s+/g, ' ').replace(/\s*\/\s*/g, '/').trim();
   return SECTION_ALIASES[normalised] ?? normalised.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '');
 }
 
@@ -88,7 +111,7 @@ function matchHeader(line: string): { header: string; rest: string } | null {
  * // → { findings: 'Clear lungs.', impression: 'Normal.' }
  */
 export function sectionReport(reportText: string): SectionedReport {
-  const lines = reportText.replace(/\r\n?/g, '\n').split('\n');
+  const lines = stripMarkup(reportText).replace(/\r\n?/g, '\n').split('\n');
   const preambleLines: string[] = [];
   const open: Array<{ key: string; header: string; lines: string[] }> = [];
   for (const line of lines) {
@@ -110,6 +133,55 @@ export function sectionReport(reportText: string): SectionedReport {
   return { preamble: preambleLines.join('\n').trim(), sections, byKey };
 }
 
+// HTML tags (`<BR>`, `</p>`, `<br/>`) that some exports leave in the text; only these names,
+// so that a comparison like `< 5 mm >` stays text.
+const MARKUP_TAG = /<\/?(br|p|div|li|ul|ol|span|font|b|i|u|em|strong|hr)\b[^<>]*>/gi;
+
+/** Remove HTML-style tags: `<BR>` and `<P>` become line breaks, others a space; nothing of them is left as words. */
+export function stripMarkup(text: string): string {
+  return text.replace(MARKUP_TAG, (_tag, name: string) => (/^(br|p|div|li)$/i.test(name) ? '\n' : ' '));
+}
+
+/** Where the cleaned text of a report comes from when it has no findings and no impression. */
+export type ReportFallback =
+  /** The last paragraph of the content (as the MIMIC-CXR section parser's `last_paragraph`). */
+  | 'last-paragraph'
+  /** All of the content. */
+  | 'whole-text'
+  /** Nothing: such a report is dropped as empty. */
+  | 'none';
+
+/** What `reportContent` returns: the impression and findings to clean, and where they came from. */
+export interface ReportContent {
+  impression: string | null;
+  findings: string | null;
+  source: 'sections' | ReportFallback;
+}
+
+/**
+ * The text a report is cleaned from: its impression and findings when it has
+ * either. Otherwise (only `FINAL REPORT`, no headers at all, only unknown
+ * headers) the report's paragraphs, less the first paragraph of each request or
+ * procedure section (indication, history, comparison, technique, examination,
+ * wet read, ...), without header words: the last of them, as the
+ * MIMIC-CXR section parser's `last_paragraph`, or all of them, by `fallback`
+ * (default 'last-paragraph'). The fallback text is passed on as findings.
+ */
+export function reportContent(reportText: string, fallback: ReportFallback = 'last-paragraph'): ReportContent {
+  const { preamble, sections, byKey } = sectionReport(reportText);
+  const impression = byKey['impression'] ?? null;
+  const findings = byKey['findings'] ?? null;
+  if (impression !== null || findings !== null || fallback === 'none') return { impression, findings, source: 'sections' };
+  const paragraphs: string[] = [];
+  for (const { key, text } of [{ key: 'preamble', text: preamble }, ...sections]) {
+    const parts = text.split(/\n[ \t]*\n/).map((part) => part.trim()).filter((part) => part !== '');
+    // A request/procedure header owns its first paragraph; what follows a blank line is the reading again.
+    paragraphs.push(...(NON_CONTENT_KEYS.has(key) ? parts.slice(1) : parts));
+  }
+  if (paragraphs.length === 0) return { impression: null, findings: null, source: fallback };
+  return { impression: null, findings: fallback === 'whole-text' ? paragraphs.join('\n\n') : paragraphs[paragraphs.length - 1]!, source: fallback };
+}
+
 /** Replace `XXXX` (IU) and `___` (MIMIC) runs by a space-separated `DEID_TOKEN`. */
 export function normaliseDeidentification(text: string): string {
   return text.replace(/X{3,}|_{2,}/g, ` ${DEID_TOKEN} `);
@@ -117,16 +189,36 @@ export function normaliseDeidentification(text: string): string {
 
 const BOUNDARY = '\u0001';
 
+// A list marker candidate: a 1–2 digit number with `.` or `)` and a space, not inside a word or a decimal.
+const LIST_MARKER = /(^|[^\p{L}\p{N}_.])(\d{1,2})[.)][ \t\n]+(?=\S)/gu;
+
+/**
+ * Cut numbered-list markers out of text, leaving a sentence boundary in their
+ * place. A marker counts at the start of a line or after punctuation, or
+ * anywhere when it continues the list (`2.` after `1.`), so `1. Edema 2. Stable
+ * cardiomegaly` splits the same whether or not the report wraps before `2.`.
+ */
+function cutListMarkers(text: string): string {
+  let previous = 0;
+  return text.replace(LIST_MARKER, (match: string, before: string, digits: string, offset: number) => {
+    const number = Number(digits);
+    const preceding = text.slice(0, offset + before.length).replace(/[ \t]+$/, '');
+    const atBoundary = preceding === '' || /[.:;!?\n]$/.test(preceding);
+    // A list starts at a boundary; only its continuation (2 after 1, ...) may follow a word.
+    if (!atBoundary && !(previous >= 1 && number === previous + 1)) return match;
+    previous = number;
+    return `${before}${BOUNDARY}`;
+  });
+}
+
 /**
  * Split text into sentences: at `.`, `!` or `?` followed by white space or the
- * end, at numbered-list markers (`1.` / `2)` at line start or after punctuation;
- * the marker itself is removed) and at blank lines. Decimals like `2.5` stay whole;
- * single line breaks (report line wrapping) do not split.
+ * end, at numbered-list markers (see `cutListMarkers`; the marker itself is
+ * removed) and at blank lines. Decimals like `2.5` stay whole; single line
+ * breaks (report line wrapping) do not split.
  */
 export function splitSentences(text: string): string[] {
-  const marked = text
-    .replace(/\r\n?/g, '\n')
-    .replace(/(^|[.:;!?\n])[ \t]*\d{1,2}[.)][ \t]+/g, `$1${BOUNDARY}`)
+  const marked = cutListMarkers(text.replace(/\r\n?/g, '\n'))
     .replace(/\n[ \t]*\n/g, BOUNDARY)
     .replace(/([.!?])(?=\s|$)/g, `$1${BOUNDARY}`);
   return marked
@@ -167,6 +259,8 @@ export interface CleanedReport {
 
 /** Options for `cleanReportText`. */
 export interface CleanReportOptions {
+  /** What a report without findings and impression is cleaned from (default 'last-paragraph'; see `reportContent`). */
+  fallback?: ReportFallback;
   /** Sentences with fewer tokens are dropped (default 2: one-token sentences go). */
   minSentenceTokens?: number;
   /** Reports with fewer tokens after cleaning are dropped (default 3). */
@@ -217,8 +311,8 @@ export function cleanReportText(
 
 /** Section and clean one MIMIC-style report text (impression + findings of `sectionReport`). */
 export function cleanSectionedReport(reportText: string, options: CleanReportOptions = {}): CleanedReport | null {
-  const { byKey } = sectionReport(reportText);
-  return cleanReportText(byKey['impression'], byKey['findings'], options);
+  const { impression, findings } = reportContent(reportText, options.fallback);
+  return cleanReportText(impression, findings, options);
 }
 
 /** A report file read from disk: its sections and the cleaned text (null when dropped). */
@@ -240,9 +334,6 @@ export function readReportFile(path: string, options: CleanReportOptions = {}): 
     throw new DataError('bad-file', `cannot read report: ${(error as Error).message}`, { file: path });
   }
   const sectioned = sectionReport(reportText);
-  const cleaned = cleanReportText(sectioned.byKey['impression'], sectioned.byKey['findings'], {
-    ...options,
-    where: options.where ?? { file: basename(path) },
-  });
+  const cleaned = cleanSectionedReport(reportText, { ...options, where: options.where ?? { file: basename(path) } });
   return { path, sectioned, cleaned };
 }

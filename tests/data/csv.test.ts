@@ -37,13 +37,56 @@ test('strict mode throws on the first malformed row', (t) => {
   t.is(error?.field, 'age');
 });
 
-test('broken quoting is reported with its line', (t) => {
+test('broken quoting costs its own line only, reported with row and line', (t) => {
   const issues = new DataIssues();
-  const { rows } = parseCsvText('name,age\nann,31\n"bo"x,4\n', 'q.csv', mapPerson, { issues });
-  t.deepEqual(rows.map((row) => row.name), ['ann']);
-  // csv-parse may report the rest of the file as a second unclosed-quote problem.
-  t.true(issues.count('malformed-row') >= 1);
-  t.regex(issues.examples('malformed-row')[0]!.message, /^q\.csv: line 3: /);
+  const { rows } = parseCsvText('name,age\nann,31\n"bo"x,4\ncy,5\n', 'q.csv', mapPerson, { issues });
+  t.deepEqual(rows.map((row) => row.name), ['ann', 'cy']);
+  t.is(issues.count('malformed-row'), 1);
+  t.regex(issues.examples('malformed-row')[0]!.message, /^q\.csv: row 2 \(line 3\): malformed quoting/);
+});
+
+test('a stray opening quote does not swallow the rows after it', (t) => {
+  // The issue's case: one field of one metadata row gains a leading quote.
+  const lines = ['dicom_id,ViewPosition,Procedure,Rows'];
+  for (let i = 0; i < 20; i += 1) lines.push(`d${i},PA,${i === 3 ? '"' : ''}CHEST (PORTABLE AP),${100 + i}`);
+  // A later legitimately quoted field must not pair with the stray quote either.
+  lines.push('d20,LATERAL,"CHEST (PA AND LAT), two views",120');
+  const issues = new DataIssues();
+  const { rows } = parseCsvText(lines.join('\n') + '\n', 'meta.csv', (r) => `${r.text('dicom_id')}|${r.text('Procedure')}|${r.int('Rows')}`, { issues });
+  t.is(rows.length, 20);
+  t.false(rows.some((row) => row.startsWith('d3|')));
+  t.is(rows[19], 'd20|CHEST (PA AND LAT), two views|120');
+  t.is(issues.count('malformed-row'), 1);
+  t.is(issues.examples('malformed-row')[0]!.row, 4);
+  t.is(issues.examples('malformed-row')[0]!.line, 5);
+  // The row numbers after the bad line still count file rows.
+  const later = parseCsvText(lines.join('\n').replace('d5,PA,CHEST (PORTABLE AP),105', 'd5,PA,CHEST,x'), 'meta.csv', (r) => r.int('Rows'));
+  t.is(later.issues.examples('bad-number')[0]!.row, 6);
+});
+
+test('a stray quote in the last rows and at the end of a file without a final newline', (t) => {
+  const issues = new DataIssues();
+  const { rows } = parseCsvText('name,age\nann,31\nbo,"4\ncy,5', 'q.csv', mapPerson, { issues });
+  t.deepEqual(rows.map((row) => row.name), ['ann', 'cy']);
+  t.is(issues.count('malformed-row'), 1);
+  t.is(issues.examples('malformed-row')[0]!.line, 3);
+});
+
+test('strict mode stops at the first problem in file order', (t) => {
+  // A bad number on line 3 comes before a quote error on line 5.
+  const text = 'name,age\nann,31\nbo,x\ncy,4\n"di"z,5\n';
+  const error = t.throws(() => parseCsvText(text, 'people.csv', mapPerson, { issues: new DataIssues({ strict: true }) }), { instanceOf: DataError });
+  t.is(error?.kind, 'bad-number');
+  t.is(error?.line, 3);
+  const quoteFirst = t.throws(() => parseCsvText('name,age\n"an"n,31\nbo,x\n', 'people.csv', mapPerson, { issues: new DataIssues({ strict: true }) }), { instanceOf: DataError });
+  t.is(quoteFirst?.kind, 'malformed-row');
+  t.is(quoteFirst?.line, 2);
+});
+
+test('CRLF line ends, a BOM, blank lines and quotes inside unquoted fields', (t) => {
+  const { rows, issues } = parseCsvText('\uFEFFname,note\r\nann,say "hi"\r\n\r\nbo,"a\r\nb"\r\n', 'c.csv', (r) => [r.raw('name'), r.raw('note')]);
+  t.deepEqual(rows, [['ann', 'say "hi"'], ['bo', 'a\nb']]);
+  t.is(issues.total, 0);
 });
 
 test('quoted fields with commas and newlines; numbers; row/line numbering', (t) => {
@@ -95,8 +138,7 @@ test('streaming: issues counted by default, strict mode rejects with the located
   for await (const row of streamCsvFile(path, mapPerson, { issues })) names.push(row.name);
   t.deepEqual(names, ['ann']);
   t.is(issues.count('bad-number'), 1);
-  t.true(issues.count('malformed-row') >= 1);
-  // (A parse error can surface before earlier rows reach the consumer, since csv-parse reads whole chunks.)
+  t.is(issues.count('malformed-row'), 1);
   const badNumberOnly = writeTemporaryFile('s.csv', 'name,age\nann,31\nbo,x\n');
   const strict = async () => {
     for await (const row of streamCsvFile(badNumberOnly, mapPerson, { issues: new DataIssues({ strict: true }) })) void row;

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { decodeDicom, readDicom, readDicomInfo, storedValuesToGray8, type DicomImageInfo } from '../../lib/data/dicom.ts';
+import { decodeDicom, dicomParserReason, readDicom, readDicomInfo, storedValuesToGray8, type DicomImageInfo } from '../../lib/data/dicom.ts';
 import { DataError } from '../../lib/data/errors.ts';
 import { readerFixture, realFixture, referenceValues, writeTemporaryFile } from './fixture_paths.ts';
 
@@ -78,7 +78,11 @@ test('non-DICOM, truncated and unsupported files raise DataErrors naming the fil
   await t.throwsAsync(readDicom(png), { instanceOf: DataError, message: new RegExp(`^${png.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: not a DICOM file`) });
   await t.throwsAsync(readDicom('/nonexistent/a.dcm'), { instanceOf: DataError, message: /^\/nonexistent\/a\.dcm: cannot read file/ });
   const bytes = new Uint8Array(readFileSync(realFixture('siim-sample.dcm')));
-  await t.throwsAsync(decodeDicom(bytes.subarray(0, 400), 'cut.dcm'), { instanceOf: DataError, message: /^cut\.dcm: / });
+  await t.throwsAsync(decodeDicom(bytes.subarray(0, 400), 'cut.dcm'), { instanceOf: DataError, message: /^cut\.dcm: unreadable DICOM: .*past end of buffer/ });
+  // Cut inside the pixel data: dicom-parser throws a plain object, whose message must survive.
+  await t.throwsAsync(decodeDicom(bytes.subarray(0, bytes.length - 100), 'cut.dcm'), { instanceOf: DataError, message: /^cut\.dcm: unreadable DICOM: dicomParser:parseDicomDataSetExplicit: buffer overrun$/ });
+  t.is(dicomParserReason({ exception: 'x' }), 'x');
+  t.regex(dicomParserReason(42), /unknown parser error \(\[object Number\]\)/);
   // Same file, transfer syntax rewritten to JPEG 2000 (same UID length).
   const text = Buffer.from(bytes).toString('latin1').replace('1.2.840.10008.1.2.4.50', '1.2.840.10008.1.2.4.90');
   const path = writeTemporaryFile('j2k.dcm', Buffer.from(text, 'latin1'));

@@ -11,7 +11,9 @@ import sharp from 'sharp';
 import { DataError } from '../../lib/data/errors.ts';
 import { ImageStore, ImageStoreWriter } from '../../lib/data/image_store.ts';
 import { readManifest } from '../../lib/data/manifest.ts';
-import { imageStoreDir, prepareDataset } from '../../lib/data/prepare.ts';
+import { imageStoreDir, mergePreparedShards, prepareDataset, PREPARE_LOCK_FILE } from '../../lib/data/prepare.ts';
+import { DirLockedError } from '../../lib/util/dir_lock.ts';
+import { spawnSync } from 'node:child_process';
 import { defaultPrepareConcurrency } from '../../lib/data/prepare_concurrency.ts';
 import { preprocessImage } from '../../lib/data/preprocess.ts';
 
@@ -103,7 +105,7 @@ test('bad input is skipped and counted, each message naming the file and row or 
   t.regex(messages, /mimic-cxr-2\.0\.0-metadata\.csv: row 10 \(line 11\)/, 'the malformed CSV row is named');
   t.regex(messages, /mimic-cxr-2\.0\.0-metadata\.csv: row 8 \(line 9\), field "ViewPosition": unknown ViewPosition "SKYWARD"/);
   t.regex(messages, /corrupt\.jpg/);
-  t.regex(messages, /nofile\.jpg: image listed in mimic-cxr-2\.0\.0-metadata\.csv \(dicom_id nofile\) is missing/);
+  t.regex(messages, /mimic-cxr-2\.0\.0-metadata\.csv: row 6 \(line 7\): image files\/p10\/p10000003\/s50000005\/nofile\.jpg \(dicom_id nofile\) is missing/);
   t.regex(messages, /s50000006\.txt: no impression and no findings/);
   t.regex(messages, /s50000008\.txt: report of study 50000008 is missing/);
 });
@@ -116,7 +118,7 @@ test('--strict stops at the first problem with its location', async (t) => {
     50000005: REPORT,
   });
   const error = await t.throwsAsync(prepareDataset({ mimicRoot: root, outDir: path.join(root, 'out'), size: 32, strict: true }), { instanceOf: DataError });
-  t.regex(error!.message, /nofile\.jpg: image listed/);
+  t.regex(error!.message, /^mimic-cxr-2\.0\.0-metadata\.csv: row 5 \(line 6\): image .*nofile\.jpg \(dicom_id nofile\) is missing/);
   t.false(fs.existsSync(path.join(root, 'out', 'manifest.jsonl')), 'no manifest from a failed strict run');
 });
 
@@ -167,4 +169,95 @@ test('default images in flight: a core each plus two, never fewer than four', (t
   t.is(defaultPrepareConcurrency(1), 4);
   t.is(defaultPrepareConcurrency(2), 4);
   t.is(defaultPrepareConcurrency(16), 18);
+});
+
+test('every metadata row is used or counted as dropped, by reason, with its row', async (t) => {
+  const images: ImageSpec[] = [
+    ...goodImages,
+    { id: 'l1b', subject: 10000001, study: 50000001, view: 'LATERAL', date: '21500101' }, // a second lateral
+    { id: 'xt', subject: 10000001, study: 50000001, view: 'XTABLE LATERAL', date: '21500101' },
+    { id: 'lonely', subject: 10000002, study: 50000009, view: 'LL', date: '21500401' }, // no frontal in its study
+    { id: 'corrupt', subject: 10000003, study: 50000004, view: 'PA', date: '21500101', file: 'corrupt' },
+    { id: 'norep', subject: 10000005, study: 50000008, view: 'AP', date: '21500101' },
+  ];
+  const root = await makeTree(images, { 50000001: REPORT, 50000002: REPORT, 50000003: REPORT, 50000004: REPORT, 50000008: null }, ['broken,row']);
+  const result = await prepareDataset({ mimicRoot: root, outDir: path.join(root, 'out'), size: 16 });
+  const account = result.info.metadataRows!;
+  t.is(account.read, 10);
+  t.is(account.used, 4); // f1 + l1, f2, f3
+  t.deepEqual(account.dropped, { 'extra-lateral': 1, 'unused-view': 1, 'no-frontal': 1, 'undecodable-image': 1, 'no-report': 1, 'unreadable-row': 1 });
+  t.deepEqual(account.examples['unused-view'], ['row 6 (line 7): ViewPosition "XTABLE LATERAL" is neither frontal nor lateral']);
+  t.regex(account.examples['extra-lateral']![0]!, /^row 5 \(line 6\): study 50000001 already has lateral l1/);
+  t.regex(account.examples['unreadable-row']![0]!, /^row 10 \(line 11\): expected 12 fields/);
+  t.regex(account.examples['no-report']![0]!, /^row 9 \(line 10\)/);
+  // The same account is in manifest.json.
+  t.deepEqual(readManifest(path.join(root, 'out')).info.metadataRows, account);
+});
+
+test('a stray quote in the metadata costs its row only (12 patients)', async (t) => {
+  const images: ImageSpec[] = Array.from({ length: 12 }, (_, i) => ({ id: `f${i}`, subject: 10000200 + i, study: 50000200 + i, view: 'AP', date: '21500101' }));
+  const root = await makeTree(images, Object.fromEntries(images.map((image) => [image.study, REPORT])));
+  const metadata = path.join(root, 'mimic-cxr-2.0.0-metadata.csv');
+  const lines = fs.readFileSync(metadata, 'utf8').split('\n');
+  lines[3] = lines[3]!.replace(',CHEST,', ',"CHEST (PORTABLE AP),');
+  fs.writeFileSync(metadata, lines.join('\n'));
+  const result = await prepareDataset({ mimicRoot: root, outDir: path.join(root, 'out'), size: 16 });
+  t.is(result.records.length, 11);
+  t.false(result.records.some((record) => record.id === 'f2'));
+  t.is(result.issues.count('malformed-row'), 1);
+  t.deepEqual(result.info.metadataRows!.dropped, { 'unreadable-row': 1 });
+  t.regex(result.info.metadataRows!.examples['unreadable-row']![0]!, /^row 3 \(line 4\): malformed quoting/);
+});
+
+test('two preparations cannot share a folder; a lock left by a dead run is taken over', async (t) => {
+  const root = await makeTree(goodImages, { 50000001: REPORT, 50000002: REPORT, 50000003: REPORT });
+  const out = path.join(root, 'out');
+  fs.mkdirSync(out, { recursive: true });
+  const lockFile = path.join(out, PREPARE_LOCK_FILE);
+  // A live holder: this test's parent process.
+  fs.writeFileSync(lockFile, JSON.stringify({ pid: process.ppid, host: os.hostname(), started: '2026-01-01T00:00:00.000Z', purpose: 'medst prepare (whole tree)' }));
+  const error = await t.throwsAsync(prepareDataset({ mimicRoot: root, outDir: out, size: 16 }), { instanceOf: DirLockedError });
+  t.regex(error!.message, new RegExp(`in use by medst prepare \\(whole tree\\) \\(pid ${process.ppid} on ${os.hostname()}`));
+  t.false(fs.existsSync(path.join(out, 'manifest.jsonl')));
+  // A holder that has exited.
+  const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
+  fs.writeFileSync(lockFile, JSON.stringify({ pid: Number(dead.stdout.toString()), host: os.hostname(), started: 'then', purpose: 'medst prepare (whole tree)' }));
+  const result = await prepareDataset({ mimicRoot: root, outDir: out, size: 16 });
+  t.is(result.tookOverLockFrom?.pid, Number(dead.stdout.toString()));
+  t.is(result.records.length, 3);
+  t.false(fs.existsSync(lockFile), 'released at the end');
+  // While a run holds the lock, a second one in the same process is refused.
+  const first = prepareDataset({ mimicRoot: root, outDir: out, size: 16 });
+  await t.throwsAsync(prepareDataset({ mimicRoot: root, outDir: out, size: 16 }), { instanceOf: DirLockedError });
+  await first;
+});
+
+test('sharded preparation merges into the bytes of an unsharded run', async (t) => {
+  const images: ImageSpec[] = [
+    ...Array.from({ length: 14 }, (_, i): ImageSpec => ({ id: `i${i}`, subject: 10000300 + (i % 5), study: 50000300 + Math.floor(i / 2), view: i % 2 ? 'LATERAL' : 'PA', date: `2150010${1 + (i % 9)}` })),
+    { id: 'corrupt', subject: 10000301, study: 50000399, view: 'PA', date: '21500101', file: 'corrupt' },
+  ];
+  const reports = Object.fromEntries(images.map((image) => [image.study, REPORT]));
+  const root = await makeTree(images, reports, ['broken,row']);
+  const whole = path.join(root, 'whole');
+  await prepareDataset({ mimicRoot: root, outDir: whole, size: 16 });
+  const shardDirs = [1, 2, 3].map((index) => path.join(root, `shard-${index}`));
+  const shardRecords: number[] = [];
+  for (const [k, dir] of shardDirs.entries()) {
+    const shard = await prepareDataset({ mimicRoot: root, outDir: dir, size: 16, shard: { index: k + 1, count: 3 } });
+    t.true(shard.records.every((record) => record.subjectId % 3 === k));
+    shardRecords.push(shard.records.length);
+  }
+  t.true(shardRecords.every((n) => n > 0));
+  const merged = path.join(root, 'merged');
+  const result = await mergePreparedShards({ mimicRoot: root, shardDirs: [...shardDirs].reverse(), outDir: merged });
+  t.is(result.records.length, shardRecords.reduce((a, b) => a + b, 0));
+  t.is(result.issues.count('bad-file'), 1, 'the corrupt image is reported once, as in the whole run');
+  const files = (dir: string) => fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile()).map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name))).sort();
+  t.deepEqual(files(merged), files(whole));
+  for (const file of files(whole)) t.deepEqual(fs.readFileSync(path.join(merged, file)), fs.readFileSync(path.join(whole, file)), file);
+  // Incomplete or mismatched shard sets are refused.
+  await t.throwsAsync(mergePreparedShards({ mimicRoot: root, shardDirs: shardDirs.slice(0, 2), outDir: path.join(root, 'm2') }), { message: /shard\(s\) 3\/3 missing/ });
+  await t.throwsAsync(mergePreparedShards({ mimicRoot: root, shardDirs: [shardDirs[0]!, shardDirs[0]!, shardDirs[1]!], outDir: path.join(root, 'm3') }), { message: /shard 1\/3 given twice/ });
+  await t.throwsAsync(mergePreparedShards({ mimicRoot: root, shardDirs: [whole], outDir: path.join(root, 'm4') }), { message: /not the output of `prepare --shard`/ });
 });

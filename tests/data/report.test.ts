@@ -5,6 +5,7 @@ import {
   cleanReportText,
   cleanSectionedReport,
   readReportFile,
+  reportContent,
   sectionReport,
   splitSentences,
   tokenizeWords,
@@ -122,4 +123,29 @@ test('readReportFile sections and cleans a report on disk, naming it in issues',
   t.is(empty.cleaned, null);
   t.is(issues.examples('empty-report')[0]!.message, 's1.txt: no impression and no findings');
   t.throws(() => readReportFile('/nonexistent/s2.txt'), { instanceOf: DataError, message: /^\/nonexistent\/s2\.txt: cannot read report/ });
+});
+
+test('numbered lists split the same whether or not the report wraps before each number', (t) => {
+  const oneLine = '1. Vascular congestion and diffuse interstitial edema 2. Stable cardiomegaly 3. Low lung volumes';
+  const expected = ['vascular congestion and diffuse interstitial edema', 'stable cardiomegaly', 'low lung volumes'];
+  t.deepEqual(cleanReportText(oneLine, null)!.sentenceTexts, expected);
+  t.deepEqual(cleanReportText(oneLine.replace(/ (?=\d\.)/g, '\n'), null)!.sentenceTexts, expected);
+  t.deepEqual(cleanReportText('1) Mild edema 2) Small effusion.', null)!.sentenceTexts, ['mild edema', 'small effusion']);
+  // Not lists: a grade or a size after a word, decimals, a number that does not continue the list.
+  t.deepEqual(splitSentences('Grade 1. The heart is 2.5 cm wide. Opacity 3. Fine.'), ['Grade 1.', 'The heart is 2.5 cm wide.', 'Opacity 3.', 'Fine.']);
+  t.deepEqual(splitSentences('1. Edema with a 4. rib fracture'), ['Edema with a 4.', 'rib fracture'], 'the 4 stays: it does not continue the list');
+});
+
+test('header variants of real reports: combined findings/impression, FINAL REPORT only, no headers, <BR> tags', (t) => {
+  for (const header of ['FINDINGS AND IMPRESSION:', 'FINDINGS/IMPRESSION:', 'FINDINGS / IMPRESSION:']) {
+    t.deepEqual(cleanSectionedReport(`${header} No acute process. Lungs are clear.`)!.sentenceTexts, ['no acute process', 'lungs are clear'], header);
+  }
+  const finalOnly = '                                 FINAL REPORT\n EXAMINATION:  CHEST (PORTABLE AP)\n\n INDICATION:  ___ with cough\n\n Heart size is normal.\n\n No focal consolidation. No effusion.\n';
+  t.deepEqual(cleanSectionedReport(finalOnly)!.sentenceTexts, ['no focal consolidation', 'no effusion'], 'the last paragraph');
+  t.deepEqual(cleanSectionedReport(finalOnly, { fallback: 'whole-text' })!.sentenceTexts, ['heart size is normal', 'no focal consolidation', 'no effusion']);
+  t.is(cleanSectionedReport(finalOnly, { fallback: 'none' }), null);
+  t.deepEqual(cleanSectionedReport('The lungs are clear.\nNo pneumothorax.')!.sentenceTexts, ['the lungs are clear', 'no pneumothorax'], 'no headers');
+  t.deepEqual(reportContent('FINAL REPORT\nINDICATION: Cough.\n'), { impression: null, findings: null, source: 'last-paragraph' });
+  const tagged = cleanSectionedReport('FINDINGS: Heart size normal.<BR>No pneumothorax <b>seen</b>.<br/>Stable < 5 mm > nodule.')!;
+  t.deepEqual(tagged.sentenceTexts, ['heart size normal', 'no pneumothorax seen', 'stable 5 mm nodule']);
 });

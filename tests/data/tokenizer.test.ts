@@ -41,8 +41,9 @@ interface Expected {
 }
 
 const expected = JSON.parse(await readFile(join(FIXTURES, 'expected.json'), 'utf8')) as Expected;
-const uncased = await loadTokenizer(VOCAB_PATH);
-const cased = await loadTokenizer(VOCAB_PATH, { lowercase: false });
+// HF's BertTokenizer has no never-split words: parity is checked without medst's `___` rule (tested below).
+const uncased = await loadTokenizer(VOCAB_PATH, { neverSplit: [] });
+const cased = await loadTokenizer(VOCAB_PATH, { lowercase: false, neverSplit: [] });
 
 // ---------------------------------------------------------------- parity with transformers
 
@@ -189,13 +190,13 @@ test('a built vocab encodes every corpus word without [UNK]', async (t) => {
 });
 
 test('buildWordPieceVocab honours minFrequency and the alphabet', (t) => {
-  const alphabetOnly = buildWordPieceVocab(['ab ab ab', 'abc'], { minFrequency: 100 });
+  const alphabetOnly = buildWordPieceVocab(['ab ab ab', 'abc'], { minFrequency: 100, neverSplit: [] });
   t.deepEqual(alphabetOnly, ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'a', 'b', 'c', '##b', '##c']);
-  const merged = buildWordPieceVocab(['ab ab ab', 'abc'], { minFrequency: 2, specialTokens: ['[UNK]'] });
+  const merged = buildWordPieceVocab(['ab ab ab', 'abc'], { minFrequency: 2, specialTokens: ['[UNK]'], neverSplit: [] });
   // (a, ##b) occurs 4 times; (ab, ##c) once, below minFrequency.
   t.deepEqual(merged, ['[UNK]', 'a', 'b', 'c', '##b', '##c', 'ab']);
   // Equal counts: the lexicographically smaller pair merges first.
-  const ties = buildWordPieceVocab(['xy', 'ab'], { minFrequency: 1, vocabSize: 7, specialTokens: [] });
+  const ties = buildWordPieceVocab(['xy', 'ab'], { minFrequency: 1, vocabSize: 7, specialTokens: [], neverSplit: [] });
   t.deepEqual(ties, ['a', 'b', 'x', 'y', '##b', '##y', 'ab']);
   t.throws(() => buildWordPieceVocab([], { vocabSize: 0 }), { message: /vocabSize/ });
 });
@@ -265,3 +266,20 @@ test('bad arguments throw with the offending value', (t) => {
 function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+test('the de-identification placeholder ___ is one token: its own entry in built vocabs, [UNK] in a vocab without it', async (t) => {
+  const corpus = ['seen by dr. ___ on ___', 'no change since ___ ,', 'a___b'];
+  const vocab = buildWordPieceVocab(corpus, { minFrequency: 1, vocabSize: 200 });
+  t.is(vocab[5], '___', 'right after the five special tokens');
+  t.false(vocab.includes('_'), 'its characters are not counted as words');
+  const built = await createTokenizer({ kind: 'vocab', tokens: vocab });
+  t.deepEqual(built.tokenize('seen by dr. ___ on ___.'), ['seen', 'by', 'dr', '.', '___', 'on', '___', '.']);
+  t.deepEqual(built.tokenize('a___b'), ['a', '___', 'b']);
+  const enc = built.encode('dr ___ on', { padding: 'none' });
+  t.deepEqual(Array.from(enc.wordIds), [-1, 0, 1, 2, -1], 'one word');
+  // A loaded vocab without the word (as Bio_ClinicalBERT's): one [UNK], where HF would give three "_".
+  const loaded = await loadTokenizer(VOCAB_PATH);
+  t.deepEqual(loaded.tokenize('dr. ___ at'), ['dr', '.', '[UNK]', 'at']);
+  t.deepEqual((await loadTokenizer(VOCAB_PATH, { neverSplit: [] })).tokenize('___'), ['_', '_', '_']);
+  t.throws(() => new WordPieceTokenizer(vocab, { neverSplit: [' x'] }), { message: /neverSplit/ });
+});

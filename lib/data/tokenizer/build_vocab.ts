@@ -33,6 +33,8 @@ export interface BuildVocabOptions {
   maxInputCharsPerWord: number;
   /** Tokens placed first, in this order (ids 0…). Default `[PAD] [UNK] [CLS] [SEP] [MASK]`. */
   specialTokens: readonly string[];
+  /** Words that get their own entry right after the special tokens and are never split (default `['___']`). */
+  neverSplit: readonly string[];
 }
 
 /** Fills in the defaults of `BuildVocabOptions`. */
@@ -46,6 +48,7 @@ export function resolveBuildVocabOptions(options: Partial<BuildVocabOptions> = {
     continuingSubwordPrefix: options.continuingSubwordPrefix ?? '##',
     maxInputCharsPerWord: options.maxInputCharsPerWord ?? 100,
     specialTokens: options.specialTokens ?? Object.values(DEFAULT_SPECIAL_TOKENS),
+    neverSplit: options.neverSplit ?? resolveTokenizerConfig().neverSplit,
   };
   if (!Number.isInteger(resolved.vocabSize) || resolved.vocabSize < 1 || resolved.vocabSize >= MAX_SYMBOLS) {
     throw new Error(`buildWordPieceVocab: vocabSize must be an integer in [1, ${MAX_SYMBOLS}), got ${resolved.vocabSize}`);
@@ -69,7 +72,13 @@ export function toTokenizerConfig(options: BuildVocabOptions): TokenizerConfigIn
     tokenizeChineseChars: options.tokenizeChineseChars,
     continuingSubwordPrefix: options.continuingSubwordPrefix,
     maxInputCharsPerWord: options.maxInputCharsPerWord,
+    neverSplit: options.neverSplit,
   };
+}
+
+function neverSplitPattern(words: readonly string[]): RegExp | null {
+  if (words.length === 0) return null;
+  return new RegExp([...words].sort((a, b) => b.length - a.length).map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'gu');
 }
 
 // Pair keys pack two symbol ids into one safe integer.
@@ -95,9 +104,11 @@ export function buildWordPieceVocab(corpus: Iterable<string>, options: Partial<B
   const opts = resolveBuildVocabOptions(options);
   const prefix = opts.continuingSubwordPrefix;
 
+  // Never-split words are cut out of the text first, as the tokenizer does, so their characters are not counted.
+  const neverSplit = neverSplitPattern(opts.neverSplit);
   const wordCounts = new Map<string, number>();
   for (const text of corpus) {
-    for (const word of basicTokenize(text, opts)) {
+    for (const word of basicTokenize(neverSplit ? text.replace(neverSplit, ' ') : text, opts)) {
       if ([...word].length > opts.maxInputCharsPerWord) continue;
       wordCounts.set(word, (wordCounts.get(word) ?? 0) + 1);
     }
@@ -115,6 +126,7 @@ export function buildWordPieceVocab(corpus: Iterable<string>, options: Partial<B
     return id;
   };
   opts.specialTokens.forEach(add);
+  opts.neverSplit.forEach(add);
 
   const initial = new Set<string>();
   const inner = new Set<string>();

@@ -3,6 +3,8 @@
  * `resolveTokenizerConfig` / `resolveEncodeOptions`.
  */
 
+import { DEID_TOKEN } from '../report.ts';
+
 /** Names of the five BERT special tokens; each must be a line of the vocab. */
 export interface SpecialTokens {
   /** Padding token, fills positions past the text. Default `[PAD]`. */
@@ -36,6 +38,14 @@ export interface TokenizerConfig {
   specialTokens: SpecialTokens;
   /** Sequence length L used when `encode` gets no `maxLength`. Default 112 (Med-ST). */
   maxLength: number;
+  /**
+   * Words kept whole wherever they appear, one token each: their vocab entry
+   * when the vocab has one (vocabs built by medst do, right after the special
+   * tokens), else `[UNK]` (e.g. Bio_ClinicalBERT's vocab.txt, which would
+   * otherwise spell `___` as three `_` pieces). Default `['___']`, the
+   * de-identification placeholder of `lib/data/report.ts`.
+   */
+  neverSplit: readonly string[];
 }
 
 /** Overrides accepted by `resolveTokenizerConfig`; special tokens may be given in part. */
@@ -65,7 +75,13 @@ export function resolveTokenizerConfig(input: TokenizerConfigInput = {}): Tokeni
     continuingSubwordPrefix: input.continuingSubwordPrefix ?? '##',
     specialTokens: { ...DEFAULT_SPECIAL_TOKENS, ...dropUndefined(input.specialTokens ?? {}) },
     maxLength: input.maxLength ?? 112,
+    neverSplit: input.neverSplit ?? [DEID_TOKEN],
   };
+  for (const word of config.neverSplit) {
+    if (typeof word !== 'string' || word.trim() !== word || word === '') {
+      throw new Error(`resolveTokenizerConfig: neverSplit words must be non-empty strings without outer spaces, got ${JSON.stringify(word)}`);
+    }
+  }
   checkPositiveInt(config.maxInputCharsPerWord, 'maxInputCharsPerWord');
   checkMaxLength(config.maxLength, 'maxLength');
   if (config.continuingSubwordPrefix.length === 0) {

@@ -109,8 +109,8 @@ export class WordPieceTokenizer {
     }
     this.specialTokenIds = Object.freeze(specialIds);
     this.specialIdSet = new Set(Object.values(specialIds));
-    // Special tokens written in the text stay whole (HF added tokens, case-sensitive).
-    const alternatives = [...new Set(Object.values(this.config.specialTokens))]
+    // Special tokens and never-split words written in the text stay whole (HF added tokens, case-sensitive).
+    const alternatives = [...new Set([...Object.values(this.config.specialTokens), ...this.config.neverSplit])]
       .sort((a, b) => b.length - a.length)
       .map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
     this.specialPattern = new RegExp(`(${alternatives.join('|')})`, 'u');
@@ -225,7 +225,8 @@ export class WordPieceTokenizer {
     // split() with a capture group alternates plain text (even) and special tokens (odd).
     text.split(this.specialPattern).forEach((segment, i) => {
       if (i % 2 === 1) {
-        ids.push(this.ids.get(segment) as number);
+        // A never-split word missing from the vocab is one [UNK] (config.neverSplit).
+        ids.push(this.ids.get(segment) ?? this.specialTokenIds.unk);
         wordIds.push(word++);
         return;
       }
