@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { decodeDicom, type DicomReadOptions } from './dicom.ts';
 import { DataError } from './errors.ts';
 import { rgbToLuminance, type GrayImage8 } from './gray_image.ts';
-import { rasterSampleKind } from './raster_header.ts';
+import { pngGrey16Header, rasterSampleKind } from './raster_header.ts';
 
 /** True when the bytes carry the DICOM Part 10 marker `DICM` at offset 128. */
 export function hasDicomMagic(bytes: Uint8Array): boolean {
@@ -16,11 +16,55 @@ export function hasDicomMagic(bytes: Uint8Array): boolean {
 }
 
 /**
+ * The bits of a 16-bit grey image that hold its values: the PNG's sBIT when
+ * given, else the smallest of 8, 10, 12, 14 or 16 bits that holds the
+ * largest value (a 12-bit radiograph in a 16-bit PNG uses 0–4095).
+ */
+export function grey16ValueBits(samples: Uint16Array, significantBits: number | null): number {
+  if (significantBits !== null) return significantBits;
+  let max = 0;
+  for (let i = 0; i < samples.length; i++) if (samples[i]! > max) max = samples[i]!;
+  for (const bits of [8, 10, 12, 14]) if (max < 2 ** bits) return bits;
+  return 16;
+}
+
+/** Scale 16-bit grey samples of `bits` bits to 8: v → round(255·v / (2^bits − 1)), clamped at 255. */
+export function scaleGrey16(samples: Uint16Array, bits: number): Uint8Array {
+  const top = 2 ** bits - 1;
+  const out = new Uint8Array(samples.length);
+  for (let i = 0; i < samples.length; i++) {
+    const value = Math.round((255 * samples[i]!) / top);
+    out[i] = value > 255 ? 255 : value;
+  }
+  return out;
+}
+
+/** A 16-bit grey PNG (optionally with alpha) to 8 bits by its value bits (`grey16ValueBits`). */
+async function decodePngGrey16(bytes: Uint8Array, significantBits: number | null): Promise<GrayImage8> {
+  const { data, info } = await sharp(bytes).toColourspace('grey16').raw({ depth: 'ushort' }).toBuffer({ resolveWithObject: true });
+  const all = new Uint16Array(data.buffer, data.byteOffset, data.length / 2);
+  const grey = info.channels === 1 ? all : Uint16Array.from({ length: info.width * info.height }, (_, index) => all[index * info.channels]!);
+  return { width: info.width, height: info.height, data: scaleGrey16(grey, grey16ValueBits(grey, significantBits)) };
+}
+
+/**
  * Decode PNG/JPEG (or any format sharp reads) bytes to 8-bit grayscale.
  * Colour images become BT.601 luminance (as Pillow's `convert('L')`); alpha is
- * ignored; 16-bit images are reduced to 8 bits by sharp.
+ * ignored. A 16-bit grey PNG is scaled by the bits its values use, not cut to
+ * its high byte: v → round(255·v / (2^b − 1)) with b from its sBIT chunk, else
+ * the smallest of 8/10/12/14/16 bits holding its largest value (so 12-bit
+ * films stored as 0–4095 keep their full grey range, and one image's scale
+ * does not depend on its contrast). Other 16-bit images are reduced by sharp.
  */
 export async function decodeRasterGray8(bytes: Uint8Array, file: string): Promise<GrayImage8> {
+  const grey16 = pngGrey16Header(bytes);
+  if (grey16 !== null) {
+    try {
+      return await decodePngGrey16(bytes, grey16.significantBits);
+    } catch (error) {
+      throw new DataError('bad-file', `not a readable image: ${(error as Error).message}`, { file });
+    }
+  }
   let decoded: { data: Buffer; info: sharp.OutputInfo };
   try {
     const image = sharp(bytes);

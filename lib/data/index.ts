@@ -54,6 +54,8 @@ export type {
   Chexpert5x200Selection,
 } from './chexpert.ts';
 export { readRsnaLabels, boxesToMask } from './rsna.ts';
+export { NIH_LABELS, readNihDataEntry, readNihOfficialSplit, nihPatientSplit, nihProbeTargets } from './nih.ts';
+export type { NihLabel, NihImageRecord, NihSplit } from './nih.ts';
 export type { PixelBox, RsnaImageLabels, RsnaLabelsResult, BoxMaskOptions } from './rsna.ts';
 export { parseSiimRleRuns, decodeSiimRle, encodeSiimRle, readSiimRle, decodeSiimMasks } from './rle.ts';
 export type { BinaryMask, RleLocation, SiimRleImage } from './rle.ts';
@@ -72,11 +74,15 @@ export { unitScaleTable, centreCropOffset, randomCropOffset, cropToUnit, cropBat
 export type { CropOffset } from './augment.ts';
 export { MANIFEST_RECORDS_FILE, MANIFEST_INFO_FILE, writeManifest, readManifest, recordsOfSplit } from './manifest.ts';
 export type { ManifestRecord, ManifestLateral, ManifestReport, ManifestInfo } from './manifest.ts';
+export { settleRowLedger, inShard } from './mimic_manifest.ts';
+export type { ShardSpec, MimicManifestBuild } from './mimic_manifest.ts';
+export { RowLedger, formatRowAccount } from './metadata_rows.ts';
+export type { RowAccount, RowDropReason, DroppedRow } from './metadata_rows.ts';
 export { buildMimicManifest, MIMIC_METADATA_FILE, MIMIC_SPLIT_FILE, MIMIC_CHEXPERT_FILE, MIMIC_NEGBIO_FILE } from './mimic_manifest.ts';
 export type { BuildMimicManifestOptions } from './mimic_manifest.ts';
-export { prepareDataset, imageStoreDir } from './prepare.ts';
+export { prepareDataset, mergePreparedShards, imageStoreDir, PREPARE_LOCK_FILE } from './prepare.ts';
 export { defaultPrepareConcurrency } from './prepare_concurrency.ts';
-export type { PrepareOptions, PrepareResult } from './prepare.ts';
+export type { PrepareOptions, PrepareResult, MergeShardsOptions } from './prepare.ts';
 export { compareSteps, patientSequences, chunkSequences, chunkStats } from './sequences.ts';
 export type { SequenceItem, Chunk, ChunkStats } from './sequences.ts';
 export { planBatches } from './batch_plan.ts';

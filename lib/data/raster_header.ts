@@ -21,6 +21,34 @@ export function rasterSampleKind(bytes: Uint8Array): RasterSampleKind {
   return 'unknown';
 }
 
+/** A 16-bit grey PNG's header facts: `significantBits` from its sBIT chunk, or null when it has none. */
+export interface PngGrey16Header {
+  significantBits: number | null;
+}
+
+/**
+ * For a PNG of one grey channel (optionally with alpha) at 16 bits, what its
+ * header says about the bits in use; null for any other image.
+ */
+export function pngGrey16Header(bytes: Uint8Array): PngGrey16Header | null {
+  if (!(bytes.length >= 26 && PNG_SIGNATURE.every((value, index) => bytes[index] === value))) return null;
+  const colourType = bytes[25]!;
+  if (bytes[24] !== 16 || (colourType !== 0 && colourType !== 4)) return null;
+  // Chunks: length (4, big endian), type (4), data, CRC (4). sBIT comes before the first IDAT.
+  let offset = 8;
+  while (offset + 8 <= bytes.length) {
+    const length = ((bytes[offset]! << 24) >>> 0) + (bytes[offset + 1]! << 16) + (bytes[offset + 2]! << 8) + bytes[offset + 3]!;
+    const type = String.fromCharCode(bytes[offset + 4]!, bytes[offset + 5]!, bytes[offset + 6]!, bytes[offset + 7]!);
+    if (type === 'sBIT' && length >= 1 && offset + 9 <= bytes.length) {
+      const bits = bytes[offset + 8]!;
+      return { significantBits: bits >= 1 && bits <= 16 ? bits : null };
+    }
+    if (type === 'IDAT' || type === 'IEND') break;
+    offset += 12 + length;
+  }
+  return { significantBits: null };
+}
+
 /** Walk the JPEG marker segments to the frame header (SOFn) and read its precision and component count. */
 function jpegSampleKind(bytes: Uint8Array): RasterSampleKind {
   let offset = 2;

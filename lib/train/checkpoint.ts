@@ -18,6 +18,7 @@ import type { ParameterSet } from '../models/params.ts';
 import { loadParameters, saveParameters } from '../weights/checkpoint.ts';
 import { readSafetensors, writeSafetensors, type HostTensor } from '../weights/safetensors.ts';
 import { writeFileAtomicSync } from '../util/atomic_file.ts';
+import { processIsAlive } from '../util/dir_lock.ts';
 import type { AdamW } from './optim.ts';
 
 /** Where training stands: the next batch to run is (stage, epoch, batch). */
@@ -79,6 +80,28 @@ export async function saveTrainingCheckpoint(
   const all = fs.readdirSync(root).filter((f) => /^step-\d{8}$/.test(f)).sort();
   for (const old of all.slice(0, Math.max(0, all.length - keep))) fs.rmSync(path.join(root, old), { recursive: true, force: true });
   return final;
+}
+
+const STAGING = /^step-\d{8}\.tmp-(\d+)$/;
+
+/**
+ * Removes the staging folders (`step-N.tmp-<pid>`) of checkpoint saves that a
+ * killed process never finished; a folder of a process still running is left.
+ * @returns the names removed, for the log.
+ */
+export function removeAbandonedCheckpointSaves(runDir: string): string[] {
+  const root = checkpointsDir(runDir);
+  if (!fs.existsSync(root)) return [];
+  const removed: string[] = [];
+  for (const name of fs.readdirSync(root).sort()) {
+    const match = STAGING.exec(name);
+    if (!match) continue;
+    const pid = Number(match[1]);
+    if (pid !== process.pid && processIsAlive(pid)) continue;
+    fs.rmSync(path.join(root, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
 }
 
 /** The folder of the newest checkpoint of a run, or null when there is none. */

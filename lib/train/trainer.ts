@@ -14,7 +14,8 @@ import { validateJitter, type JitterConfig } from '../data/jitter.ts';
 import type { WordPieceTokenizer } from '../data/tokenizer/index.ts';
 import type { PretrainingMethod } from '../methods/method.ts';
 import { deriveSeed } from '../util/rng.ts';
-import { latestCheckpoint, loadTrainingCheckpoint, saveTrainingCheckpoint, type TrainingPosition } from './checkpoint.ts';
+import { writeFileAtomicSync } from '../util/atomic_file.ts';
+import { latestCheckpoint, loadTrainingCheckpoint, removeAbandonedCheckpointSaves, saveTrainingCheckpoint, type TrainingPosition } from './checkpoint.ts';
 import { AdamW, clipByGlobalNorm, type AdamWConfig } from './optim.ts';
 import { activeLosses, describeSchedule, learningRateAt, validateSchedule, type StageConfig } from './schedule.ts';
 
@@ -122,8 +123,9 @@ export async function train(method: PretrainingMethod, data: TrainingData, confi
   } else {
     log(`schedule:\n${describeSchedule(config.stages)}`);
   }
+  for (const name of removeAbandonedCheckpointSaves(runDir)) log(`removed ${name}: a checkpoint save that a killed run never finished`);
   const metricsFile = path.join(runDir, METRICS_FILE);
-  truncateMetrics(metricsFile, position.step);
+  for (const line of trimMetricsForResume(metricsFile, position.step)) log(line);
 
   const save = async () => {
     const dir = await saveTrainingCheckpoint(runDir, method.params, optimizer, { position, nonFiniteInARow, run: config }, method.describe(), config.keepCheckpoints ?? 3);
@@ -256,23 +258,54 @@ export function trainingStep(method: PretrainingMethod, optimizer: AdamW, batch:
   }
 }
 
-/** Keeps only the metric lines of steps before `step` (lines after a checkpoint are redone on resume). */
-function truncateMetrics(file: string, step: number): void {
-  if (!fs.existsSync(file)) return;
-  const kept = fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((line) => line.trim() !== '' && (JSON.parse(line) as StepRecord).step < step);
-  fs.writeFileSync(file, kept.map((l) => l + '\n').join(''));
+/** The parsed lines of a metrics log; a line that is not a JSON step record is returned as bad. */
+function parseMetricsLines(file: string): { records: Array<{ line: number; record: StepRecord }>; bad: number[]; lastLine: number } {
+  const lines = fs.readFileSync(file, 'utf8').split('\n');
+  const records: Array<{ line: number; record: StepRecord }> = [];
+  const bad: number[] = [];
+  let lastLine = 0;
+  lines.forEach((text, index) => {
+    if (text.trim() === '') return;
+    lastLine = index + 1;
+    try {
+      const record = JSON.parse(text) as StepRecord;
+      if (typeof record?.step !== 'number') throw new Error('no step');
+      records.push({ line: index + 1, record });
+    } catch {
+      bad.push(index + 1);
+    }
+  });
+  return { records, bad, lastLine };
 }
 
-/** Reads a run's metrics log. */
+/**
+ * Before a resume: keeps only the metric lines of steps before `step` (the
+ * steps after the checkpoint are redone) and drops lines a kill left
+ * half-written. The file is rewritten atomically.
+ * @returns what was repaired, for the log (empty when nothing was).
+ */
+export function trimMetricsForResume(file: string, step: number): string[] {
+  if (!fs.existsSync(file)) return [];
+  const { records, bad, lastLine } = parseMetricsLines(file);
+  const kept = records.filter(({ record }) => record.step < step);
+  writeFileAtomicSync(file, kept.map(({ record }) => JSON.stringify(record) + '\n').join(''));
+  return bad.map((line) =>
+    line === lastLine
+      ? `${file}: dropped line ${line}, a step record left half-written when the run stopped`
+      : `${file}: dropped line ${line}, which is not a step record`,
+  );
+}
+
+/**
+ * Reads a run's metrics log. A half-written last line (a run being written
+ * or killed mid-line) is skipped; an unreadable line before it is an error
+ * naming the file and line.
+ */
 export function readMetrics(runDir: string): StepRecord[] {
   const file = path.join(runDir, METRICS_FILE);
   if (!fs.existsSync(file)) return [];
-  return fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as StepRecord);
+  const { records, bad, lastLine } = parseMetricsLines(file);
+  const broken = bad.filter((line) => line !== lastLine);
+  if (broken.length > 0) throw new Error(`${file}: line ${broken[0]} is not a step record`);
+  return records.map(({ record }) => record);
 }

@@ -37,7 +37,8 @@ export class DirLockedError extends Error {
   }
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process with this pid runs on this host (EPERM: it runs, as another user). */
+export function processIsAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -87,7 +88,7 @@ export function acquireDirLock(dir: string, purpose: string, name = '.lock'): Di
       continue;
     }
     // Only a holder on this host can be seen to be dead; another host's lock is respected.
-    if (holder.host !== me.host || isAlive(holder.pid)) throw new DirLockedError(file, holder);
+    if (holder.host !== me.host || processIsAlive(holder.pid)) throw new DirLockedError(file, holder);
     fs.rmSync(file, { force: true });
     tookOverFrom = holder;
   }

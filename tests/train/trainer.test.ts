@@ -4,6 +4,7 @@
  * and non-finite steps are skipped, logged and eventually stop the run.
  */
 import test from 'ava';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -121,6 +122,39 @@ test.serial('a killed run resumes from its last checkpoint with exactly the same
   t.deepEqual(metrics.map((m) => m.loss), reference.map((m) => m.loss), 'identical losses after resume');
   t.deepEqual(metrics.map((m) => m.terms), reference.map((m) => m.terms));
   second.dispose();
+});
+
+test.serial('a kill mid-line in metrics.jsonl or mid-checkpoint-save does not block the resume, which says what it repaired', async (t) => {
+  const reference = readMetrics(path.join(workDir, 'run-full'));
+  const runDir = path.join(workDir, 'run-torn');
+  const first = new TinyMethod(1, data.tokenizer.vocabSize);
+  t.false((await train(first, data, config, runDir, { ...quiet, stopAfterSteps: 6 })).finished);
+  first.dispose();
+  // The kill came while a step record was being written, and while step 8's checkpoint was being saved.
+  const metricsFile = path.join(runDir, 'metrics.jsonl');
+  fs.appendFileSync(metricsFile, '{"step":6,"stage":0,"lo');
+  const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
+  const abandoned = path.join(runDir, 'checkpoints', `step-00000008.tmp-${dead}`);
+  fs.mkdirSync(abandoned);
+  fs.writeFileSync(path.join(abandoned, 'model.safetensors'), 'half');
+  // A save in progress by a live process is left alone.
+  const live = path.join(runDir, 'checkpoints', `step-00000008.tmp-${process.ppid}`);
+  fs.mkdirSync(live);
+  t.deepEqual(readMetrics(runDir).map((m) => m.step), [0, 1, 2, 3, 4, 5], 'a reader skips the half-written last line');
+  const lines: string[] = [];
+  const second = new TinyMethod(777, data.tokenizer.vocabSize);
+  const resumed = await train(second, data, config, runDir, { log: (line) => lines.push(line) });
+  second.dispose();
+  t.true(resumed.finished);
+  t.true(lines.some((line) => line === `removed step-00000008.tmp-${dead}: a checkpoint save that a killed run never finished`));
+  t.true(lines.some((line) => line.endsWith('metrics.jsonl: dropped line 7, a step record left half-written when the run stopped')), lines.join('\n'));
+  t.false(fs.existsSync(abandoned));
+  t.true(fs.existsSync(live));
+  fs.rmSync(live, { recursive: true });
+  t.deepEqual(readMetrics(runDir).map((m) => m.loss), reference.map((m) => m.loss), 'the same losses as an uninterrupted run');
+  // A damaged line before the end is not a torn write: readers name it.
+  fs.writeFileSync(metricsFile, '{"step":0}\nnot json\n{"step":1}\n');
+  t.throws(() => readMetrics(runDir), { message: new RegExp(`metrics\\.jsonl: line 2 is not a step record`) });
 });
 
 test.serial('the same seed gives the same first losses; a different seed does not', async (t) => {
