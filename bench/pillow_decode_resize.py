@@ -3,10 +3,10 @@ preprocessImage on the same JPEG files, timed in one process.
 
     python bench/pillow_decode_resize.py --size 256 --repeats 3 [--processes N] [--dump first.raw] FILE...
 
-Per image: Image.open, convert('L'), longest side to SIZE with area averaging
-(Image.reduce for an exact integer factor, else resize with Image.BOX),
-tobytes (--decode-only: open + convert('L') + tobytes alone, which hands back the full
-1 MB of pixels where the resize hands back 64 KB, so it can time slower than the whole). Prints one JSON line: {"images", "seconds", "imagesPerSecond", ...}
+Per image: Image.open, (--draft: Image.draft('L', target), libjpeg's DCT scaling to the
+smallest scale still at least the target, Pillow at its fastest), convert('L'), longest
+side to SIZE with area averaging (Image.reduce for an exact integer factor, else resize
+with Image.BOX), tobytes (--decode-only: open [+ draft] + convert('L') + tobytes alone). Prints one JSON line: {"images", "seconds", "imagesPerSecond", ...}
 for the fastest pass (after one warm-up pass over the first 20 files). With
 --processes N > 1 the files are spread over a pool of N worker processes
 (started and warmed up before timing) — a context figure, not the headline.
@@ -19,25 +19,43 @@ import time
 from PIL import Image
 
 
-def decode(path, size):
+DRAFT = False
+
+
+def target(width, height, size):
+    if height >= width:
+        return int(width * (size / height)), size
+    return size, int(height * (size / width))
+
+
+def open_gray(path, size):
+    """The grey image (at the draft scale with --draft) and the file's full size."""
     with Image.open(path) as image:
-        return image.convert('L').tobytes()
+        full = image.size
+        if DRAFT:
+            image.draft('L', target(*full, size))
+        return image.convert('L'), full
+
+
+def decode(path, size):
+    return open_gray(path, size)[0].tobytes()
 
 
 def process(path, size):
-    with Image.open(path) as image:
-        gray = image.convert('L')
+    gray, full = open_gray(path, size)
     width, height = gray.size
-    if height >= width:
-        new_height, new_width = size, int(width * (size / height))
-    else:
-        new_width, new_height = size, int(height * (size / width))
+    new_width, new_height = target(*full, size)
     factor = width / new_width
     if factor == int(factor) and height / new_height == factor:
         resized = gray.reduce(int(factor))
     else:
         resized = gray.resize((new_width, new_height), Image.BOX)
     return resized.tobytes()
+
+
+def set_draft(value):
+    global DRAFT
+    DRAFT = value
 
 
 def main():
@@ -47,9 +65,12 @@ def main():
     parser.add_argument('--processes', type=int, default=1)
     parser.add_argument('--dump', help='write the first output (raw bytes) here')
     parser.add_argument('--decode-only', action='store_true', help='time Image.open + convert(\'L\') alone')
+    parser.add_argument('--draft', action='store_true', help='decode JPEGs at the DCT scale just above the target')
     parser.add_argument('files', nargs='+')
     args = parser.parse_args()
-    pool = multiprocessing.Pool(args.processes) if args.processes > 1 else None
+    global DRAFT
+    DRAFT = args.draft
+    pool = multiprocessing.Pool(args.processes, initializer=set_draft, initargs=(args.draft,)) if args.processes > 1 else None
 
     work = decode if args.decode_only else process
 
@@ -73,7 +94,7 @@ def main():
         with open(args.dump, 'wb') as f:
             f.write(process(args.files[0], args.size))
     print(json.dumps({'images': len(args.files), 'seconds': best, 'imagesPerSecond': len(args.files) / best,
-                      'pillow': Image.__version__, 'processes': args.processes}))
+                      'pillow': Image.__version__, 'processes': args.processes, 'draft': args.draft}))
 
 
 if __name__ == '__main__':

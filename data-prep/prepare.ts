@@ -30,7 +30,8 @@ const program = new Command()
   .requiredOption('--out <dir>', 'output folder for manifest.jsonl, manifest.json and images-<size>/')
   .option('--size <px>', 'side S of the stored square images', (v) => parsePositiveInt(v, '--size'), 256)
   .option('--strict', 'stop at the first data problem instead of skipping and counting it', false)
-  .option('--concurrency <n>', 'images decoded at once (more than 4 needs UV_THREADPOOL_SIZE as large; `npm run prepare` sets it)', (v) => parsePositiveInt(v, '--concurrency'), defaultPrepareConcurrency())
+  .option('--concurrency <n>', 'decode workers (threads), one per core by default', (v) => parsePositiveInt(v, '--concurrency'), defaultPrepareConcurrency())
+  .option('--full-jpeg-decode', 'decode film-size JPEGs in full instead of at the DCT scale just above --size', false)
   .option('--shard <i/n>', 'prepare only shard i of n (1-based), split by patient, into --out', parseShard)
   .option('--merge <dirs...>', 'join the folders of all n shards into --out instead of decoding images')
   .option('--quiet', 'no progress bar', false);
@@ -48,7 +49,7 @@ function parsePositiveInt(value: string, flag: string): number {
   return n;
 }
 
-const options = program.parse().opts<{ mimicRoot: string; out: string; size: number; strict: boolean; concurrency: number; shard?: ShardSpec; merge?: string[]; quiet: boolean }>();
+const options = program.parse().opts<{ mimicRoot: string; out: string; size: number; strict: boolean; concurrency: number; fullJpegDecode: boolean; shard?: ShardSpec; merge?: string[]; quiet: boolean }>();
 if (options.shard && options.merge) {
   console.error('prepare: --shard and --merge do not go together (prepare the shards first, then merge them)');
   process.exit(2);
@@ -68,6 +69,7 @@ try {
         size: options.size,
         strict: options.strict,
         concurrency: options.concurrency,
+        jpeg: options.fullJpegDecode ? 'full' : 'dct-scaled',
         shard: options.shard,
         ...progress,
       });

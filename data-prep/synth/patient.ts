@@ -56,7 +56,9 @@ export function splitOf(cfg: SynthConfig, index: number): 'train' | 'validate' |
 
 async function writeJpeg(root: string, rel: string, pixels: Uint8Array, size: number, quality: number): Promise<void> {
   const buf = await sharp(Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength), { raw: { width: size, height: size, channels: 1 } })
-    .jpeg({ quality, chromaSubsampling: '4:4:4' })
+    // One grey component, as MIMIC-CXR-JPG's films (without 'b-w' sharp writes three YCbCr components).
+    .toColourspace('b-w')
+    .jpeg({ quality })
     .toBuffer();
   const path = join(root, rel);
   await mkdir(dirname(path), { recursive: true });

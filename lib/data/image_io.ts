@@ -8,7 +8,8 @@ import sharp from 'sharp';
 import { decodeDicom, type DicomReadOptions } from './dicom.ts';
 import { DataError } from './errors.ts';
 import { rgbToLuminance, type GrayImage8 } from './gray_image.ts';
-import { pngGrey16Header, rasterSampleKind } from './raster_header.ts';
+import { decodeJpegGray8 } from './jpeg_decode.ts';
+import { jpegFrame, pngGrey16Header, rasterSampleKind } from './raster_header.ts';
 
 /** True when the bytes carry the DICOM Part 10 marker `DICM` at offset 128. */
 export function hasDicomMagic(bytes: Uint8Array): boolean {
@@ -50,13 +51,16 @@ async function decodePngGrey16(bytes: Uint8Array, significantBits: number | null
 /**
  * Decode PNG/JPEG (or any format sharp reads) bytes to 8-bit grayscale.
  * Colour images become BT.601 luminance (as Pillow's `convert('L')`); alpha is
- * ignored. A 16-bit grey PNG is scaled by the bits its values use, not cut to
+ * ignored. One-component 8-bit JPEGs are decoded by jpeg_decode.ts. A 16-bit grey PNG is scaled by the bits its values use, not cut to
  * its high byte: v → round(255·v / (2^b − 1)) with b from its sBIT chunk, else
  * the smallest of 8/10/12/14/16 bits holding its largest value (so 12-bit
  * films stored as 0–4095 keep their full grey range, and one image's scale
  * does not depend on its contrast). Other 16-bit images are reduced by sharp.
  */
 export async function decodeRasterGray8(bytes: Uint8Array, file: string): Promise<GrayImage8> {
+  // One-component 8-bit JPEGs: libjpeg-turbo through TensorFlow, the same pixels as sharp's in half the time.
+  const frame = jpegFrame(bytes);
+  if (frame !== null && frame.components === 1 && frame.precision === 8) return decodeJpegGray8(bytes, file);
   const grey16 = pngGrey16Header(bytes);
   if (grey16 !== null) {
     try {

@@ -68,8 +68,8 @@ export interface ManifestInfo {
   splits: Record<MimicSplit, number>;
   patients: number;
   studies: number;
-  /** Image store made alongside (null when none). */
-  imageStore: { file: string; size: number } | null;
+  /** Image store made alongside (null when none), and how its JPEGs were decoded (absent before this was kept). */
+  imageStore: { file: string; size: number; jpeg?: 'dct-scaled' | 'full' } | null;
   /** Data issues met while preparing: counts per kind. */
   issues: Record<string, number>;
   /** What became of every metadata row (absent in manifests from before it was kept). */

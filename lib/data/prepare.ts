@@ -11,7 +11,8 @@ import { readManifest, writeManifest, type ManifestInfo, type ManifestRecord, ty
 import type { RowAccount } from './metadata_rows.ts';
 import { buildMimicManifest, settleRowLedger, type ShardSpec } from './mimic_manifest.ts';
 import { defaultPrepareConcurrency } from './prepare_concurrency.ts';
-import { preprocessImage } from './preprocess.ts';
+import { preprocessImage, type JpegDecodeMode } from './preprocess.ts';
+import { PreprocessPool } from './preprocess_pool.ts';
 import { forEachSettledInOrder } from '../util/ordered_pool.ts';
 
 /** Options of `prepareDataset`. */
@@ -23,11 +24,14 @@ export interface PrepareOptions {
   /** Stop at the first problem (default: skip and count). */
   strict?: boolean;
   /**
-   * Images decoded at once; default `defaultPrepareConcurrency()`. sharp decodes on libuv's
-   * thread pool, which has 4 threads unless UV_THREADPOOL_SIZE (read when the process starts)
-   * says more: `npm run prepare` sizes it to match.
+   * Decode workers (threads); default `defaultPrepareConcurrency()`, one per core. JPEG
+   * decoding is synchronous native code, so images decode in parallel only across workers.
    */
   concurrency?: number;
+  /** How one-component JPEGs are decoded (default 'dct-scaled'; see preprocess.ts). */
+  jpeg?: JpegDecodeMode;
+  /** Fewer images than this decode on the main thread: starting workers costs more (default 64). */
+  poolMinImages?: number;
   /** Prepare only this shard's patients (see `mergePreparedShards`). */
   shard?: ShardSpec;
   /** Called once with the number of images to store (frontal + lateral). */
@@ -58,6 +62,9 @@ export const PREPARE_LOCK_FILE = '.prepare.lock';
 /** Where a job's pixels come from: decoding the file, or a shard's finished store. */
 type PixelSource = (job: ImageJob) => Promise<Uint8Array>;
 
+/** Opens a pixel source for `jobs` images; `close` ends it. */
+type PixelSourceFactory = (jobs: number) => { source: PixelSource; inFlight: number; close: () => Promise<void> };
+
 interface ImageJob {
   id: string;
   /** Relative to the dataset root. */
@@ -73,7 +80,16 @@ interface ImageJob {
  * while this runs.
  */
 export async function prepareDataset(options: PrepareOptions): Promise<PrepareResult> {
-  const decode: PixelSource = (job) => preprocessImage(job.file, options.size);
+  const jpeg = options.jpeg ?? 'dct-scaled';
+  const workers = options.concurrency ?? defaultPrepareConcurrency();
+  const decode: PixelSourceFactory = (jobs) => {
+    if (workers > 1 && jobs >= (options.poolMinImages ?? 64)) {
+      const pool = PreprocessPool.start(workers);
+      // Two images per worker in flight, so none waits for its next one.
+      return { source: (job) => pool.run(job.file, options.size, jpeg), inFlight: 2 * workers, close: () => pool.close() };
+    }
+    return { source: (job) => preprocessImage(job.file, options.size, { jpeg }), inFlight: 2, close: async () => {} };
+  };
   return prepareWith(options, decode, options.shard ?? null);
 }
 
@@ -106,8 +122,9 @@ export async function mergePreparedShards(options: MergeShardsOptions): Promise<
   const seen = new Map<number, string>();
   for (const { dir, info } of shards) {
     if (!info.shard || !info.imageStore) throw new Error(`${dir}: not the output of \`prepare --shard\``);
-    if (info.shard.count !== count || info.imageStore.size !== size) {
-      throw new Error(`${dir}: shard ${info.shard.index}/${info.shard.count} at ${info.imageStore.size} px does not match ${options.shardDirs[0]} (${first.shard.index}/${count} at ${size} px)`);
+    if (info.shard.count !== count || info.imageStore.size !== size || info.imageStore.jpeg !== first.imageStore.jpeg) {
+      const describe = (i: ManifestInfo) => `${i.shard!.index}/${i.shard!.count} at ${i.imageStore!.size} px, JPEG ${i.imageStore!.jpeg ?? 'unrecorded'}`;
+      throw new Error(`${dir}: shard ${describe(info)} does not match ${options.shardDirs[0]} (${describe(first)})`);
     }
     const other = seen.get(info.shard.index);
     if (other !== undefined) throw new Error(`shard ${info.shard.index}/${count} given twice: ${other} and ${dir}`);
@@ -126,7 +143,7 @@ export async function mergePreparedShards(options: MergeShardsOptions): Promise<
     throw new ShardGapError(`no shard holds image ${job.id} (${job.rel}): were all shards prepared from the same tree and run to the end?`);
   };
   try {
-    return await prepareWith({ ...options, size }, fromShards, null);
+    return await prepareWith({ ...options, size, jpeg: first.imageStore.jpeg }, () => ({ source: fromShards, inFlight: 4, close: async () => {} }), null);
   } finally {
     for (const store of stores) store.close();
   }
@@ -137,7 +154,7 @@ class ShardGapError extends Error {}
 
 async function prepareWith(
   options: Omit<PrepareOptions, 'shard'>,
-  pixels: PixelSource,
+  pixels: PixelSourceFactory,
   shard: ShardSpec | null,
 ): Promise<PrepareResult> {
   const lock = acquireDirLock(options.outDir, `medst prepare (${shard ? `shard ${shard.index}/${shard.count}` : 'whole tree'})`, PREPARE_LOCK_FILE);
@@ -148,7 +165,7 @@ async function prepareWith(
   }
 }
 
-async function prepareLocked(options: Omit<PrepareOptions, 'shard'>, pixels: PixelSource, shard: ShardSpec | null): Promise<Omit<PrepareResult, 'tookOverLockFrom'>> {
+async function prepareLocked(options: Omit<PrepareOptions, 'shard'>, pixels: PixelSourceFactory, shard: ShardSpec | null): Promise<Omit<PrepareResult, 'tookOverLockFrom'>> {
   const issues = new DataIssues({ strict: options.strict ?? false });
   const build = buildMimicManifest(options.mimicRoot, { issues, shard: shard ?? undefined });
   const candidates = build.records;
@@ -177,9 +194,9 @@ async function prepareLocked(options: Omit<PrepareOptions, 'shard'>, pixels: Pix
     }
     options.onStart?.(jobs.length + reused);
     let done = reused;
-    const concurrency = options.concurrency ?? defaultPrepareConcurrency();
-    // Decode with `concurrency` images in flight, append in job order so the store is deterministic.
-    await forEachSettledInOrder(jobs, concurrency, pixels, (job, result) => {
+    const opened = pixels(jobs.length);
+    // Decode several images at once, append in job order so the store is deterministic.
+    await forEachSettledInOrder(jobs, opened.inFlight, opened.source, (job, result) => {
       if (result.status === 'fulfilled') {
         writer.append(job.id, result.value);
         decoded++;
@@ -191,7 +208,7 @@ async function prepareLocked(options: Omit<PrepareOptions, 'shard'>, pixels: Pix
       }
       done++;
       options.onProgress?.(done, issues.total);
-    });
+    }).finally(() => opened.close());
     writer.close();
   } catch (error) {
     writer.close();
@@ -235,7 +252,7 @@ function manifestInfo(
     splits,
     patients: new Set(records.map((r) => r.subjectId)).size,
     studies: new Set(records.map((r) => r.studyId)).size,
-    imageStore: { file: path.relative(options.outDir, storeDir), size: options.size },
+    imageStore: { file: path.relative(options.outDir, storeDir), size: options.size, jpeg: options.jpeg ?? 'dct-scaled' },
     issues: issues.counts() as Record<string, number>,
     metadataRows,
     ...(shard ? { shard: { ...shard, undecodable: [...failed].map(([id, error]) => ({ id, kind: error.kind, detail: error.detail })) } } : {}),

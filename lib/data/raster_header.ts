@@ -49,11 +49,20 @@ export function pngGrey16Header(bytes: Uint8Array): PngGrey16Header | null {
   return { significantBits: null };
 }
 
-/** Walk the JPEG marker segments to the frame header (SOFn) and read its precision and component count. */
-function jpegSampleKind(bytes: Uint8Array): RasterSampleKind {
+/** A JPEG's frame header (SOFn): size, components and sample precision. */
+export interface JpegFrame {
+  width: number;
+  height: number;
+  components: number;
+  precision: number;
+}
+
+/** Walk the JPEG marker segments to the frame header (SOFn); null when there is none before the scan. */
+export function jpegFrame(bytes: Uint8Array): JpegFrame | null {
+  if (!(bytes.length >= 4 && bytes[0] === 0xff && bytes[1] === 0xd8)) return null;
   let offset = 2;
   while (offset + 4 <= bytes.length) {
-    if (bytes[offset] !== 0xff) return 'unknown';
+    if (bytes[offset] !== 0xff) return null;
     const marker = bytes[offset + 1]!;
     if (marker === 0xff) {
       offset++; // fill byte
@@ -62,13 +71,22 @@ function jpegSampleKind(bytes: Uint8Array): RasterSampleKind {
     const length = (bytes[offset + 2]! << 8) | bytes[offset + 3]!;
     // SOF0–SOF15 except DHT (C4), JPG (C8) and DAC (CC).
     if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-      if (offset + 10 > bytes.length) return 'unknown';
-      const precision = bytes[offset + 4]!;
-      const components = bytes[offset + 9]!;
-      return components === 1 && precision === 8 ? 'gray8' : 'other';
+      if (offset + 10 > bytes.length) return null;
+      return {
+        precision: bytes[offset + 4]!,
+        height: (bytes[offset + 5]! << 8) | bytes[offset + 6]!,
+        width: (bytes[offset + 7]! << 8) | bytes[offset + 8]!,
+        components: bytes[offset + 9]!,
+      };
     }
-    if (marker === 0xd9 || marker === 0xda) return 'unknown'; // EOI / start of scan before any frame header
+    if (marker === 0xd9 || marker === 0xda) return null; // EOI / start of scan before any frame header
     offset += 2 + length;
   }
-  return 'unknown';
+  return null;
+}
+
+function jpegSampleKind(bytes: Uint8Array): RasterSampleKind {
+  const frame = jpegFrame(bytes);
+  if (frame === null) return 'unknown';
+  return frame.components === 1 && frame.precision === 8 ? 'gray8' : 'other';
 }

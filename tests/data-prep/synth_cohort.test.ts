@@ -116,6 +116,7 @@ test('every metadata row has its JPEG, of the right size, and ids/dates are MIMI
   t.is(meta.width, SIZE);
   t.is(meta.height, SIZE);
   t.is(meta.format, 'jpeg');
+  t.is(meta.channels, 1, 'one grey component, as MIMIC-CXR-JPG');
 });
 
 test('splits are by patient and cover every image; studies are chronological', async (t) => {

@@ -150,25 +150,26 @@ test('a missing metadata file is an error naming it', async (t) => {
   await t.throwsAsync(prepareDataset({ mimicRoot: root, outDir: path.join(root, 'out'), size: 32 }), { message: /mimic-cxr-2\.0\.0-metadata\.csv: required file is missing/ });
 });
 
-test('the image store is the same bytes whether images decode one or several at a time', async (t) => {
+test('the image store is the same bytes whether images decode one or several at a time, on the main thread or in workers', async (t) => {
   const many: ImageSpec[] = Array.from({ length: 12 }, (_, i) => ({ id: `f${i}`, subject: 10000100 + (i % 3), study: 50000100 + i, view: i % 4 === 1 ? 'LATERAL' : 'PA', date: `2150010${1 + (i % 9)}` }));
   const reports = Object.fromEntries(many.map((image) => [image.study, REPORT]));
   const root = await makeTree(many, reports);
-  const storeBytes = async (concurrency: number): Promise<Buffer[]> => {
-    const out = path.join(root, `prepared-${concurrency}`);
-    await prepareDataset({ mimicRoot: root, outDir: out, size: 16, concurrency });
+  const storeBytes = async (concurrency: number, poolMinImages?: number): Promise<Buffer[]> => {
+    const out = path.join(root, `prepared-${concurrency}-${poolMinImages}`);
+    await prepareDataset({ mimicRoot: root, outDir: out, size: 16, concurrency, poolMinImages });
     const dir = imageStoreDir(out, 16);
     return fs.readdirSync(dir).sort().map((name) => fs.readFileSync(path.join(dir, name)));
   };
   const one = await storeBytes(1);
   t.true(one.length >= 2);
   t.deepEqual(await storeBytes(5), one);
+  t.deepEqual(await storeBytes(3, 0), one, 'through three decode workers');
 });
 
-test('default images in flight: a core each plus two, never fewer than four', (t) => {
-  t.is(defaultPrepareConcurrency(1), 4);
-  t.is(defaultPrepareConcurrency(2), 4);
-  t.is(defaultPrepareConcurrency(16), 18);
+test('default decode workers: one per core', (t) => {
+  t.is(defaultPrepareConcurrency(1), 1);
+  t.is(defaultPrepareConcurrency(2), 2);
+  t.is(defaultPrepareConcurrency(16), 16);
 });
 
 test('every metadata row is used or counted as dropped, by reason, with its row', async (t) => {
