@@ -120,7 +120,7 @@ export const decodeResizeCase: BenchCase = {
       const medstOne = await rate(files, 1, (file) => preprocessImage(file, SIZE));
       const medstDecode = await rate(files, 1, decodeOnly);
       const medstFull = await rate(files, 1, (file) => preprocessImage(file, SIZE, { jpeg: 'full' }));
-      const pool = PreprocessPool.start(cores);
+      const pool = await PreprocessPool.start(cores);
       let medstAll: number;
       try {
         medstAll = await rate(files, 2 * cores, (file) => pool.run(file, SIZE));

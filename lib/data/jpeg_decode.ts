@@ -61,6 +61,15 @@ interface TensorflowNode {
 
 let decoder: TensorflowNode | null = null;
 
+/**
+ * Load the native decoder now. Two threads that load the TensorFlow addon at
+ * the same moment can crash the process, so decode workers load it one after
+ * the other, before they take images (preprocess_pool.ts).
+ */
+export function loadJpegDecoder(): void {
+  tensorflowNode();
+}
+
 /** The native TensorFlow package: the one the backend runs on, else tfjs-node (loading it is an error, never skipped). */
 function tensorflowNode(): TensorflowNode {
   if (decoder) return decoder;

@@ -24,7 +24,7 @@ export interface PrepareOptions {
   /** Stop at the first problem (default: skip and count). */
   strict?: boolean;
   /**
-   * Decode workers (threads); default `defaultPrepareConcurrency()`, one per core. JPEG
+   * Decode workers (processes); default `defaultPrepareConcurrency()`, one per core. JPEG
    * decoding is synchronous native code, so images decode in parallel only across workers.
    */
   concurrency?: number;
@@ -63,7 +63,7 @@ export const PREPARE_LOCK_FILE = '.prepare.lock';
 type PixelSource = (job: ImageJob) => Promise<Uint8Array>;
 
 /** Opens a pixel source for `jobs` images; `close` ends it. */
-type PixelSourceFactory = (jobs: number) => { source: PixelSource; inFlight: number; close: () => Promise<void> };
+type PixelSourceFactory = (jobs: number) => Promise<{ source: PixelSource; inFlight: number; close: () => Promise<void> }>;
 
 interface ImageJob {
   id: string;
@@ -82,9 +82,9 @@ interface ImageJob {
 export async function prepareDataset(options: PrepareOptions): Promise<PrepareResult> {
   const jpeg = options.jpeg ?? 'dct-scaled';
   const workers = options.concurrency ?? defaultPrepareConcurrency();
-  const decode: PixelSourceFactory = (jobs) => {
+  const decode: PixelSourceFactory = async (jobs) => {
     if (workers > 1 && jobs >= (options.poolMinImages ?? 64)) {
-      const pool = PreprocessPool.start(workers);
+      const pool = await PreprocessPool.start(workers);
       // Two images per worker in flight, so none waits for its next one.
       return { source: (job) => pool.run(job.file, options.size, jpeg), inFlight: 2 * workers, close: () => pool.close() };
     }
@@ -143,7 +143,7 @@ export async function mergePreparedShards(options: MergeShardsOptions): Promise<
     throw new ShardGapError(`no shard holds image ${job.id} (${job.rel}): were all shards prepared from the same tree and run to the end?`);
   };
   try {
-    return await prepareWith({ ...options, size, jpeg: first.imageStore.jpeg }, () => ({ source: fromShards, inFlight: 4, close: async () => {} }), null);
+    return await prepareWith({ ...options, size, jpeg: first.imageStore.jpeg }, async () => ({ source: fromShards, inFlight: 4, close: async () => {} }), null);
   } finally {
     for (const store of stores) store.close();
   }
@@ -194,7 +194,7 @@ async function prepareLocked(options: Omit<PrepareOptions, 'shard'>, pixels: Pix
     }
     options.onStart?.(jobs.length + reused);
     let done = reused;
-    const opened = pixels(jobs.length);
+    const opened = await pixels(jobs.length);
     // Decode several images at once, append in job order so the store is deterministic.
     await forEachSettledInOrder(jobs, opened.inFlight, opened.source, (job, result) => {
       if (result.status === 'fulfilled') {
