@@ -106,3 +106,4 @@ export { downsampledPixels, rawPixelFeatures, type RawPixelOptions } from './raw
 export { majorityMetrics, rawPixelMetrics } from './references.ts';
 export { runComparison, runConfig, summaryLine, type ComparisonConfig } from './comparison.ts';
 export { DEFAULT_FINE_TUNE, fineTuneProbe, type FineTuneConfig, type FineTuneResult } from './fine_tune.ts';
+export { TEMPORAL_ERROR_TYPES, checkChoice, checkTemporalFilter, type TemporalErrorType } from './choices.ts';

@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { interruptOnSigint } from './interrupt.ts';
 import { readManifest, recordsOfSplit } from '../data/manifest.ts';
 import { imageStoreDir } from '../data/prepare.ts';
 import { createTokenizer, loadTokenizer, type WordPieceTokenizer } from '../data/tokenizer/index.ts';
@@ -71,7 +72,17 @@ export async function runPretraining(config: PretrainRunConfig, hooks: TrainHook
   const method = new MedST(medstConfig(config.model.preset, { ...config.model.overrides, vocabSize: tokenizer.vocabSize }));
   log(`medst: ${config.model.preset} preset, ${(method.params.count({ trainableOnly: true }) / 1e6).toFixed(2)}M trainable parameters, ${trainRecords.length} training pairs, vocabulary ${tokenizer.vocabSize}`);
   const stages = config.stages ?? structuredClone(DEFAULT_CURRICULUM) as unknown as StageConfig[];
-  const result = await train(method, { storeDir: imageStoreDir(config.data, config.imageSize), records: trainRecords, tokenizer }, { ...config.trainer, stages }, config.out, hooks);
+  // Ctrl-C / Kernel › Interrupt stop the run before its next step, with a checkpoint (unless the caller brings a signal).
+  const interrupt = hooks.signal ? null : interruptOnSigint({ log });
+  let result: TrainResult;
+  try {
+    result = await train(method, { storeDir: imageStoreDir(config.data, config.imageSize), records: trainRecords, tokenizer }, { ...config.trainer, stages }, config.out, { ...hooks, signal: hooks.signal ?? interrupt!.signal });
+  } catch (error) {
+    method.dispose();
+    throw error;
+  } finally {
+    interrupt?.release();
+  }
   if (result.finished) {
     const final = finalModelDir(config.out);
     await saveParameters(method.params, final, method.describe());

@@ -84,6 +84,11 @@ export interface TrainHooks {
   onEpochEnd?: (info: { stage: number; epoch: number; step: number; epochsDone: number; method: PretrainingMethod }) => void | Promise<void>;
   /** Stop (without saving) after this many steps of this call: simulates a kill in tests. */
   stopAfterSteps?: number;
+  /**
+   * When aborted, training stops before its next step, saves a checkpoint there
+   * and throws `TrainingInterrupted`; running again resumes from it.
+   */
+  signal?: AbortSignal;
   log?: (line: string) => void;
 }
 
@@ -96,6 +101,17 @@ export interface TrainResult {
 }
 
 export const METRICS_FILE = 'metrics.jsonl';
+
+/** Thrown when `TrainHooks.signal` stops a run: where it stopped and the checkpoint that holds it. */
+export class TrainingInterrupted extends Error {
+  override readonly name = 'TrainingInterrupted';
+  constructor(
+    readonly position: TrainingPosition,
+    readonly checkpoint: string,
+  ) {
+    super(`training interrupted at step ${position.step} (stage ${position.stage + 1}, epoch ${position.epoch + 1}); checkpoint ${checkpoint}; run again to resume`);
+  }
+}
 
 /**
  * Trains `method` on `data` through every stage; resumes from the run folder's
@@ -127,9 +143,10 @@ export async function train(method: PretrainingMethod, data: TrainingData, confi
   const metricsFile = path.join(runDir, METRICS_FILE);
   for (const line of trimMetricsForResume(metricsFile, position.step)) log(line);
 
-  const save = async () => {
+  const save = async (): Promise<string> => {
     const dir = await saveTrainingCheckpoint(runDir, method.params, optimizer, { position, nonFiniteInARow, run: config }, method.describe(), config.keepCheckpoints ?? 3);
     hooks.onCheckpoint?.(dir, position);
+    return dir;
   };
   const steps: StepRecord[] = [];
   const maxNonFinite = config.maxNonFiniteInARow ?? 5;
@@ -154,6 +171,7 @@ export async function train(method: PretrainingMethod, data: TrainingData, confi
         hooks.onStageStart?.(stage, s, stageSteps);
         for (let e = position.epoch; e < stage.epochs; e++) {
           for await (const batch of loader.epoch(e, position.batch)) {
+            if (hooks.signal?.aborted) throw new TrainingInterrupted(position, await save());
             const stepInStage = e * perEpoch + position.batch;
             const record = trainingStep(method, optimizer, batch, stage, {
               step: position.step,

@@ -63,3 +63,25 @@ export async function imageGridBundle(tiles: readonly ImageTile[], options: Imag
 export async function showImages(tiles: readonly ImageTile[], options: ImageGridOptions = {}): Promise<void> {
   displayBundle(await imageGridBundle(tiles, options));
 }
+
+/** A grey colour scale from black (lowest value) to white: radiographs as positives. */
+export const GREY_COLORSCALE: ReadonlyArray<[number, string]> = [
+  [0, 'rgb(0,0,0)'],
+  [1, 'rgb(255,255,255)'],
+];
+
+/**
+ * A radiograph as a Plotly heatmap trace: darkest value black, image top at
+ * the top of Plotly's upward y axis (rows reversed), no colour bar. Use it
+ * under overlays (attention maps); Plotly's named "Greys" scale runs the
+ * other way, which is how the overlays of notebooks 02 and 04 came out as
+ * negatives.
+ *
+ * @param pixels Row-major [height × width] values (any range; Plotly scales them;
+ *   loosely typed, as notebook cells often hold untyped arrays).
+ */
+export function radiographTrace(pixels: ArrayLike<unknown>, width: number, height: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  if (pixels.length !== width * height) throw new Error(`radiographTrace: ${pixels.length} pixels for ${width}×${height}`);
+  const rows = Array.from({ length: height }, (_, r) => Array.from({ length: width }, (_, c) => Number(pixels[r * width + c]))).reverse();
+  return { z: rows, type: 'heatmap', colorscale: GREY_COLORSCALE, reversescale: false, showscale: false, name: 'radiograph', hoverinfo: 'skip', ...extra };
+}

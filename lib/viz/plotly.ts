@@ -6,9 +6,16 @@
  *     the `plotly` Python package) draws it interactively;
  *   - `text/html`: a div plus a script calling `Plotly.newPlot`, which nbconvert's
  *     HTML export keeps. The first figure of a notebook (a kernel process) also
- *     carries plotly.js itself, read from `plotly.js-dist`; later figures wait for
+ *     carries plotly.js itself, read from `plotly.js-dist-min` (4.8 MB; the
+ *     unminified build doubled every exported page); later figures wait for
  *     `window.Plotly` instead of loading it again;
  *   - `text/plain`: a one-line summary for consoles.
+ *
+ * Live figures (`liveFigure`) are HTML only: JupyterLab's plotly renderer draws
+ * a figure once and ignores later updates of the same output, while its HTML
+ * renderer redraws on every update. So a live figure first puts plotly.js into
+ * the page (an output of its own, once per kernel process) and then each update
+ * replaces its HTML, whose script redraws the graph.
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -29,18 +36,18 @@ let figureCounter = 0;
 
 /** The plotly.js version the HTML fallback embeds. */
 export function plotlyJsVersion(): string {
-  return (require('plotly.js-dist/package.json') as { version: string }).version;
+  return (require('plotly.js-dist-min/package.json') as { version: string }).version;
 }
 
 /**
- * A `<script>` that defines `window.Plotly` from the bundled plotly.js-dist
+ * A `<script>` that defines `window.Plotly` from the bundled plotly.js-dist-min
  * (`source` replaces the library text, for tests).
  */
-export function plotlyLoaderHtml(source: string = fs.readFileSync(require.resolve('plotly.js-dist'), 'utf8')): string {
+export function plotlyLoaderHtml(source: string = fs.readFileSync(require.resolve('plotly.js-dist-min'), 'utf8')): string {
   // Shadow AMD/CommonJS globals so the UMD wrapper always sets window.Plotly,
   // also on pages that load require.js.
   return (
-    `<script type="text/javascript">/* plotly.js-dist ${plotlyJsVersion()} */\n` +
+    `<script type="text/javascript">/* plotly.js-dist-min ${plotlyJsVersion()} */\n` +
     '(function(){var define=undefined,module=undefined,exports=undefined;\n' +
     source.replace(/<\/script/gi, '<\\/script') +
     '\n})();</script>'
@@ -102,19 +109,32 @@ export interface LiveFigure {
   update(figure: PlotlyFigure): void;
 }
 
+let pageLoaderSent = false;
+
+/** The mime bundle of one state of a live figure: HTML (redrawn on every update in JupyterLab) and plain text. */
+export function liveFigureBundle(figure: PlotlyFigure, divId: string): MimeBundle {
+  const { [PLOTLY_MIME]: _json, ...rest } = figureBundle(figure, { includeLoader: false, divId });
+  return rest;
+}
+
 /**
- * Shows a figure that `update` redraws in place (Jupyter's display ids). If this
- * output carries plotly.js for the notebook, every version keeps carrying it, so
- * the exported HTML still loads the library after the last update.
+ * Shows a figure that `update` redraws in place (Jupyter's display ids), in
+ * JupyterLab while the cell runs and in the saved notebook and its HTML export
+ * after it. The first live figure of a kernel process puts plotly.js into the
+ * page as an output of its own (JupyterLab's plotly renderer does not define
+ * `window.Plotly` for the figures it draws).
  */
 export function liveFigure(figure: PlotlyFigure): LiveFigure {
   const displayId = `medst-live-${process.pid}-${++figureCounter}`;
   const divId = `${displayId}-div`;
-  const carriesLoader = !loaderSent;
-  if (displayBundle(figureBundle(figure, { includeLoader: carriesLoader, divId }), { displayId }) && carriesLoader) loaderSent = true;
+  if (!pageLoaderSent && displayBundle({ 'text/html': plotlyLoaderHtml(), 'text/plain': '<plotly.js>' })) {
+    pageLoaderSent = true;
+    loaderSent = true;
+  }
+  displayBundle(liveFigureBundle(figure, divId), { displayId });
   return {
     update(next: PlotlyFigure) {
-      displayBundle(figureBundle(next, { includeLoader: carriesLoader, divId }), { displayId, update: true });
+      displayBundle(liveFigureBundle(next, divId), { displayId, update: true });
     },
   };
 }

@@ -48,8 +48,12 @@ console.log(`${prepared.info.records} records, ${prepared.info.splits.train} for
 ("md", """
 ## Train, watching every term
 
-Each loss term per step (unweighted), with the stage boundaries; the right plot
-is the throughput in image–report pairs per second.
+A progress bar per stage (steps, loss terms, pairs/s, time left), each loss term
+per step (unweighted) with the stage boundaries, the throughput in image–report
+pairs per second, and the learning curve after each epoch. The plots redraw while
+the cell runs. **Kernel › Interrupt** stops training before its next step and
+saves a checkpoint; running the cell again resumes from it (to start over, delete
+the run folder or re-run the data cell).
 """),
 ("code", """
 const curvePlot = medst.liveFigure({ data: [], layout: { title: { text: "Probe AUROC and temporal macro accuracy after each epoch" }, height: 320 } });
@@ -83,8 +87,8 @@ const run = {
   out: path.join(workDir, "run"),
 };
 const started = Date.now();
-const { result, method, tokenizer } = await medst.runPretraining(run, {
-  log: () => {},
+const progress = medst.trainingProgress();
+const { result, method, tokenizer } = await medst.runPretraining(run, medst.composeHooks(progress, {
   onStageStart: (stage, index) => boundaries.push({ step: steps.length, name: stage.name }),
   onStep: (record) => { steps.push(record); if (record.step % 5 === 0) draw(); },
   onEpochEnd: ({ epochsDone, step, method: m }) => {
@@ -92,7 +96,7 @@ const { result, method, tokenizer } = await medst.runPretraining(run, {
     curve.push({ epoch: epochsDone, step: step, metrics: medst.evaluateImageFeatures(features, prepared.records, path.join(workDir, "cohort"), { curve: true }).metrics });
     drawCurve();
   },
-});
+})).finally(() => progress.stop());
 draw();
 drawCurve();
 console.log(`${result.position.step} steps in ${((Date.now() - started) / 1000).toFixed(0)} s; final model in ${medst.finalModelDir(run.out)}`);
@@ -139,13 +143,12 @@ const chosen = words.map((w, i) => (sentenceWords.has(w) ? i : -1)).filter((i) =
 const attention = maps[0].map((_, p) => chosen.reduce((a, i) => a + maps[i][p], 0) / Math.max(1, chosen.length));
 const toGrid = (values) => Array.from({ length: grid }, (_, r) => values.slice(r * grid, (r + 1) * grid));
 const image = Array.from(one.frontal.subarray(0, C * C));
-const rowsOf = (flat, n) => Array.from({ length: n }, (_, r) => flat.slice(r * n, (r + 1) * n));
 const views = [{ name: "frontal", pixels: image, att: attention.slice(0, grid * grid) }];
 if (one.lateralPresent[0] === 1) views.push({ name: "lateral", pixels: Array.from(one.lateral.subarray(0, C * C)), att: attention.slice(grid * grid, 2 * grid * grid) });
 const traces = [];
 views.forEach((v, i) => {
   const ax = i === 0 ? "" : String(i + 1);
-  traces.push({ z: rowsOf(v.pixels, C).reverse(), type: "heatmap", colorscale: "Greys", reversescale: true, showscale: false, xaxis: `x${ax}`, yaxis: `y${ax}` });
+  traces.push(medst.radiographTrace(v.pixels, C, C, { xaxis: `x${ax}`, yaxis: `y${ax}` }));
   traces.push({ z: toGrid(v.att).reverse(), x0: C / grid / 2, dx: C / grid, y0: C / grid / 2, dy: C / grid, type: "heatmap", colorscale: "Hot", opacity: 0.45, showscale: i === 0, xaxis: `x${ax}`, yaxis: `y${ax}` });
 });
 medst.showFigure({

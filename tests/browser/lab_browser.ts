@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 /**
  * The notebooks as a user runs them: JupyterLab (`npm run lab`) driven by
  * Playwright in Debian's Chromium. For every notebook: open it, Run All on the
@@ -57,7 +59,17 @@ function freePort(): Promise<number> {
 async function startLab(): Promise<{ child: ChildProcess; base: string; token: string }> {
   const port = await freePort();
   const token = `medst-browser-${process.pid}`;
-  const child = spawn(process.execPath, [path.join(ROOT, 'scripts', 'lab.mjs'), `--ServerApp.token=${token}`, '--LabApp.news_url=None', '--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate'], {
+  // Settings of this test's JupyterLab only: every cell stays in the page (no windowing), so
+  // graphs can be counted and a screenshot shows the whole notebook; no news pop-up.
+  const settings = path.join(OUT, 'lab-settings');
+  const write = (plugin: string, value: unknown) => {
+    const file = path.join(settings, `${plugin}.jupyterlab-settings`);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, JSON.stringify(value));
+  };
+  write('@jupyterlab/notebook-extension/tracker', { windowingMode: 'none' });
+  write('@jupyterlab/apputils-extension/notification', { fetchNews: 'false', checkForUpdates: false });
+  const child = spawn(process.execPath, [path.join(ROOT, 'scripts', 'lab.mjs'), `--ServerApp.token=${token}`, `--LabApp.user_settings_dir=${settings}`, '--LabApp.news_url=None', '--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate'], {
     cwd: ROOT,
     env: { ...process.env, MEDST_LAB_PORT: String(port), MEDST_NOTEBOOK_PROFILE: 'test' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -147,7 +159,8 @@ async function graphs(page: Page): Promise<Array<{ title: string; points: number
         const x = trace['x'] as unknown[] | undefined;
         const y = trace['y'] as unknown[] | undefined;
         const z = trace['z'] as unknown[] | undefined;
-        return sum + (x?.length ?? y?.length ?? z?.length ?? 0);
+        const image = trace['type'] === 'image' && typeof trace['source'] === 'string' ? 1 : 0;
+        return sum + (x?.length ?? y?.length ?? z?.length ?? image);
       }, 0);
       // A greyscale heatmap (every stop r = g = b) is a radiograph: its lowest value must be drawn dark.
       const greyPositive = (gd._fullData ?? [])
@@ -190,7 +203,8 @@ async function screenshot(page: Page, notebook: string): Promise<void> {
     return panel ? panel.scrollHeight + 300 : 1000;
   });
   await page.setViewportSize({ width: 1400, height: Math.min(Math.max(height, 1000), 30000) });
-  await page.waitForTimeout(1000);
+  await page.evaluate(() => document.querySelector('.jp-NotebookPanel .jp-WindowedPanel-outer')?.scrollTo(0, 0));
+  await page.waitForTimeout(1500);
   await page.screenshot({ path: path.join(OUT, `${notebook.replace(/\.ipynb$/, '')}.png`) });
   await page.setViewportSize({ width: 1400, height: 1000 });
 }
@@ -262,7 +276,7 @@ async function main(): Promise<void> {
         await screenshot(page, notebook).catch(() => {});
       }
       // Shut the notebook's kernel down before the next one.
-      await fetch(`${lab.base}/api/sessions?token=${lab.token}`).then((r) => r.json()).then((sessions: Array<{ id: string }>) => Promise.all(sessions.map((s) => fetch(`${lab.base}/api/sessions/${s.id}?token=${lab.token}`, { method: 'DELETE' })))).catch(() => {});
+      await fetch(`${lab.base}/api/sessions?token=${lab.token}`).then((r) => r.json() as Promise<Array<{ id: string }>>).then((sessions) => Promise.all(sessions.map((s) => fetch(`${lab.base}/api/sessions/${s.id}?token=${lab.token}`, { method: 'DELETE' })))).catch(() => {});
       await page.close();
     }
   } finally {

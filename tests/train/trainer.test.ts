@@ -17,7 +17,8 @@ import type { LossTerms, PretrainingMethod, StepInput } from '../../lib/methods/
 import { ParameterSet } from '../../lib/models/params.ts';
 import { fmcLoss, globalContrastiveLoss } from '../../lib/objectives/index.ts';
 import { latestCheckpoint } from '../../lib/train/checkpoint.ts';
-import { readMetrics, train, type TrainerConfig, type TrainingData } from '../../lib/train/trainer.ts';
+import { interruptOnSigint } from '../../lib/train/interrupt.ts';
+import { readMetrics, train, TrainingInterrupted, type TrainerConfig, type TrainingData } from '../../lib/train/trainer.ts';
 import { nativeBackend, tf } from '../helpers/tf.ts';
 
 /** Mean-pooled image patches and mean token embeddings, each projected to d; global + FMC losses. */
@@ -155,6 +156,43 @@ test.serial('a kill mid-line in metrics.jsonl or mid-checkpoint-save does not bl
   // A damaged line before the end is not a torn write: readers name it.
   fs.writeFileSync(metricsFile, '{"step":0}\nnot json\n{"step":1}\n');
   t.throws(() => readMetrics(runDir), { message: new RegExp(`metrics\\.jsonl: line 2 is not a step record`) });
+});
+
+test.serial('an interrupt stops before the next step with a checkpoint there; running again resumes to the same losses', async (t) => {
+  const reference = readMetrics(path.join(workDir, 'run-full'));
+  const runDir = path.join(workDir, 'run-interrupted');
+  const controller = new AbortController();
+  const first = new TinyMethod(1, data.tokenizer.vocabSize);
+  const before = tf.memory().numTensors;
+  const error = await t.throwsAsync(
+    train(first, data, config, runDir, { ...quiet, signal: controller.signal, onStep: (r) => { if (r.step === 6) controller.abort(); } }),
+    { instanceOf: TrainingInterrupted },
+  );
+  t.is(error!.position.step, 7, 'step 6 finished, step 7 never started');
+  t.regex(error!.checkpoint, /step-00000007$/);
+  t.regex(error!.message, /training interrupted at step 7 .*run again to resume/);
+  t.is(latestCheckpoint(runDir), error!.checkpoint);
+  t.is(tf.memory().numTensors, before, 'no tensors left behind by the interrupted step');
+  first.dispose();
+  const second = new TinyMethod(777, data.tokenizer.vocabSize);
+  const resumed = await train(second, data, config, runDir, quiet);
+  second.dispose();
+  t.is(resumed.steps[0]!.step, 7);
+  t.deepEqual(readMetrics(runDir).map((m) => m.loss), reference.map((m) => m.loss));
+});
+
+test.serial('interruptOnSigint: SIGINT aborts the signal once; released, it no longer listens', (t) => {
+  const listeners = process.listenerCount('SIGINT');
+  const lines: string[] = [];
+  const interrupt = interruptOnSigint({ exitOnSecond: false, log: (line) => lines.push(line) });
+  t.is(process.listenerCount('SIGINT'), listeners + 1);
+  t.false(interrupt.signal.aborted);
+  process.emit('SIGINT');
+  t.true(interrupt.signal.aborted);
+  process.emit('SIGINT'); // a second one in a notebook: nothing more happens
+  t.is(lines.length, 1);
+  interrupt.release();
+  t.is(process.listenerCount('SIGINT'), listeners);
 });
 
 test.serial('the same seed gives the same first losses; a different seed does not', async (t) => {

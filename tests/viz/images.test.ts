@@ -1,6 +1,6 @@
 import test from 'ava';
 import sharp from 'sharp';
-import { grayPng, imageGridHtml, toGray8 } from '../../lib/viz/images.ts';
+import { GREY_COLORSCALE, grayPng, imageGridHtml, radiographTrace, toGray8 } from '../../lib/viz/images.ts';
 
 test('grayPng round-trips pixels through PNG', async (t) => {
   const pixels = Uint8Array.from({ length: 6 * 4 }, (_, i) => i * 10);
@@ -25,4 +25,17 @@ test('the grid embeds each image as a PNG data URI with an escaped caption', asy
   t.regex(html, /<figcaption[^>]*>a &lt;b&gt;<\/figcaption>/);
   t.regex(html, /^<h4>T<\/h4>/);
   t.regex(html, /grid-template-columns:repeat\(2, /);
+});
+
+test('radiographTrace: the darkest value is black and the image top is drawn at the top', (t) => {
+  // A 2×3 image: top row dark (0), bottom row bright (200).
+  const trace = radiographTrace([0, 0, 0, 200, 200, 200], 3, 2);
+  const scale = trace['colorscale'] as Array<[number, string]>;
+  t.false(trace['reversescale'] as boolean);
+  t.deepEqual(scale[0], [0, 'rgb(0,0,0)'], 'lowest value → black');
+  t.deepEqual(scale[scale.length - 1], [1, 'rgb(255,255,255)']);
+  t.deepEqual(GREY_COLORSCALE, scale);
+  // Plotly's y axis points up: the image's top row is the last row of z.
+  t.deepEqual(trace['z'], [[200, 200, 200], [0, 0, 0]]);
+  t.throws(() => radiographTrace([1, 2, 3], 2, 2), { message: /3 pixels for 2×2/ });
 });

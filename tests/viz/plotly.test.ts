@@ -17,11 +17,12 @@ test('the bundle has the plotly mime type with the figure as JSON, an HTML fallb
   t.notRegex(html, /plotly\.js-dist/, 'no loader when not asked for');
 });
 
-test('the loader is embedded only when asked for, and carries plotly.js-dist', (t) => {
+test('the loader is embedded only when asked for, and carries plotly.js-dist-min', (t) => {
   const withLoader = figureBundle(figure, { includeLoader: true, divId: 'd2' })['text/html'] as string;
-  t.true(withLoader.startsWith(`<script type="text/javascript">/* plotly.js-dist ${plotlyJsVersion()} */`));
+  t.true(withLoader.startsWith(`<script type="text/javascript">/* plotly.js-dist-min ${plotlyJsVersion()} */`));
   t.true(withLoader.length > 1_000_000, 'the full plotly.js source is inlined');
-  t.is(withLoader.match(/plotly\.js-dist/g)?.length, 1);
+  t.is(withLoader.match(/plotly\.js-dist-min/g)?.length, 1);
+  t.true(withLoader.length < 6_000_000, 'the minified build');
 });
 
 test('figure JSON cannot break out of its script element', (t) => {
