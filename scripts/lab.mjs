@@ -21,6 +21,9 @@ const child = spawn(jupyter, [
   `--port=${port}`,
   `--ServerApp.root_dir=${root}`,
   '--MappingKernelManager.default_kernel_name=medst',
+  // Only the medst kernel: .venv's ipykernel would otherwise be offered (and preselected in consoles).
+  '--KernelSpecManager.allowed_kernelspecs=medst',
+  '--KernelSpecManager.ensure_native_kernel=False',
   // Jupyter refuses to run as root without this; containers often are root.
   ...(process.getuid?.() === 0 ? ['--allow-root'] : []),
   ...process.argv.slice(2),

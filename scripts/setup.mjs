@@ -276,11 +276,28 @@ function ensurePythonSide(stamp) {
   }
 }
 
+/**
+ * Notebooks stay clean in git: .gitattributes sends notebooks/*.ipynb through the
+ * `medst-strip` clean filter (scripts/strip_notebook.py drops outputs), which a
+ * clone has to register in its own .git/config.
+ */
+function ensureNotebookFilter() {
+  if (!fs.existsSync(path.join(root, '.git'))) return; // not a git checkout (an unpacked archive)
+  const command = `"${venvBin('python')}" scripts/strip_notebook.py`;
+  const current = spawnSync('git', ['config', '--get', 'filter.medst-strip.clean'], { cwd: root, encoding: 'utf8' });
+  if (current.status === 0 && current.stdout.trim() === command) return;
+  if (spawnSync('git', ['config', 'filter.medst-strip.clean', command], { cwd: root }).status !== 0) fail('could not register the notebook clean filter (git config filter.medst-strip.clean)');
+  log('registered the notebook output filter (git config filter.medst-strip.clean)');
+}
+
 // -------------------------------------------------------------------- main
 checkNode();
 const stamp = readStamp();
 ensureNpmPackages(stamp);
 await ensureNativeTensorflow(stamp);
 if (wantGpu) ensureGpuPackage();
-if (wantPython) ensurePythonSide(stamp);
+if (wantPython) {
+  ensurePythonSide(stamp);
+  ensureNotebookFilter();
+}
 log('setup complete');

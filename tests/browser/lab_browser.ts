@@ -257,8 +257,11 @@ async function main(): Promise<void> {
   const executablePath = process.env.MEDST_CHROMIUM ?? '/usr/bin/chromium';
   if (!fs.existsSync(executablePath)) throw new Error(`no Chromium at ${executablePath}: install Debian's (apt-get install chromium) or set MEDST_CHROMIUM`);
   const lab = await startLab();
+  // A new notebook or console gets the medst kernel: it is the only one offered.
+  const specs = (await (await fetch(`${lab.base}/api/kernelspecs?token=${lab.token}`)).json()) as { default: string; kernelspecs: Record<string, unknown> };
+  const kernelProblems = specs.default === 'medst' && Object.keys(specs.kernelspecs).join() === 'medst' ? [] : [`JupyterLab offers kernels ${Object.keys(specs.kernelspecs).join(', ')} (default ${specs.default}); only medst expected`];
   const browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
-  const problems: string[] = [];
+  const problems: string[] = [...kernelProblems];
   try {
     const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
     // tsx compiles the functions handed to page.evaluate with esbuild's name-keeping helper.
