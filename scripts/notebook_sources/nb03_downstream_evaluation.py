@@ -42,13 +42,22 @@ const split = result.temporalSplit;
 if (split) {
   const classes = ["improving", "stable", "worsening"];
   const shown = split.findings.filter((f) => f.test > 0);
+  // Up to three panels a row, class names on the first column's y axis only, so no labels run into a neighbour.
+  const columns = Math.min(3, Math.max(1, shown.length));
+  const rows = Math.ceil(shown.length / columns);
+  const axis = (i) => (i ? String(i + 1) : "");
+  const layout = {
+    title: { text: `Confusion matrices on the fixed split (rows true, columns predicted)<br>mean macro accuracy ${split.meanMacroAccuracy.toFixed(3)}` },
+    grid: { rows: rows, columns: columns, pattern: "independent", xgap: 0.25, ygap: 0.35 }, height: 110 + 260 * rows, margin: { l: 90, t: 100 },
+    annotations: shown.map((f, i) => ({ text: `${f.finding} (n=${f.test})`, xref: `x${axis(i)} domain`, yref: `y${axis(i)} domain`, x: 0.5, y: 1.12, showarrow: false })),
+  };
+  shown.forEach((_, i) => {
+    layout[`xaxis${axis(i)}`] = { automargin: true, tickangle: -20 };
+    layout[`yaxis${axis(i)}`] = { automargin: true, showticklabels: i % columns === 0, autorange: "reversed" };
+  });
   medst.showFigure({
-    data: shown.map((f, i) => ({ type: "heatmap", z: f.confusion, x: classes, y: classes, colorscale: "Blues", showscale: i === 0, xaxis: `x${i ? i + 1 : ""}`, yaxis: `y${i ? i + 1 : ""}` })),
-    layout: {
-      title: { text: `Confusion matrices on the fixed split (rows true, columns predicted); mean macro accuracy ${split.meanMacroAccuracy.toFixed(3)}` },
-      grid: { rows: 1, columns: Math.max(1, shown.length), pattern: "independent" }, height: 320,
-      annotations: shown.map((f, i) => ({ text: f.finding, xref: `x${i ? i + 1 : ""} domain`, yref: `y${i ? i + 1 : ""} domain`, x: 0.5, y: 1.15, showarrow: false })),
-    },
+    data: shown.map((f, i) => ({ type: "heatmap", z: f.confusion, x: classes, y: classes, colorscale: "Blues", showscale: i === 0, xaxis: `x${axis(i)}`, yaxis: `y${axis(i)}` })),
+    layout: layout,
   });
 }
 """),
@@ -62,7 +71,14 @@ medst.showFigure({ data: curves, layout: { title: { text: "ROC curves" }, xaxis:
 if (result.sentence) console.log(`sentence similarity accuracy (threshold from training folds): ${medst.formatMeanStd(result.sentence.accuracy)}; the test-leaking threshold would give ${result.sentence.leakyAccuracy.toFixed(3)}`);
 if (result.zeroShotFiveClass) {
   const classes = medst.CHEXPERT_COMPETITION_LABELS;
-  medst.showFigure({ data: [{ type: "heatmap", z: result.zeroShotFiveClass.confusion, x: [...classes], y: [...classes], colorscale: "Blues" }], layout: { title: { text: `Zero-shot 5-class confusion (accuracy ${result.zeroShotFiveClass.accuracy.toFixed(3)})` }, height: 420, width: 560 } });
+  medst.showFigure({
+    data: [{ type: "heatmap", z: result.zeroShotFiveClass.confusion, x: [...classes], y: [...classes], colorscale: "Blues" }],
+    layout: {
+      title: { text: `Zero-shot 5-class confusion (accuracy ${result.zeroShotFiveClass.accuracy.toFixed(3)})` }, height: 460, width: 620,
+      // Long class names ("Pleural Effusion") need the room: automargin grows the margins to fit them.
+      xaxis: { title: { text: "predicted" }, automargin: true, tickangle: -30 }, yaxis: { title: { text: "true" }, automargin: true, autorange: "reversed" },
+    },
+  });
 }
 """),
 ("md", "## Linear probes and retrieval"),

@@ -143,8 +143,12 @@ async function waitForAllCells(page: Page, notebook: string): Promise<void> {
   throw new NotebookFailure(`${notebook}: cells still running after ${CELL_TIMEOUT_MS / 1000} s`);
 }
 
-/** What the drawn Plotly graphs hold: per graph, its title, point counts and greyscale heatmaps' colour at the darkest value. */
-async function graphs(page: Page): Promise<Array<{ title: string; points: number; greyPositive: boolean[] }>> {
+/**
+ * What the drawn Plotly graphs hold: per graph, its title, point counts, greyscale heatmaps'
+ * colour at the darkest value, and axis tick labels cut off by the figure's edge or lying
+ * over another panel's plot area.
+ */
+async function graphs(page: Page): Promise<Array<{ title: string; points: number; greyPositive: boolean[]; clippedLabels: string[]; overlappingLabels: string[] }>> {
   return page.evaluate(() => {
     const luminance = (color: string): number => {
       const m = /rgba?\(([\d.]+),\s*([\d.]+),\s*([\d.]+)/.exec(color) ?? /#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})/i.exec(color);
@@ -175,7 +179,21 @@ async function graphs(page: Page): Promise<Array<{ title: string; points: number
           return luminance(low) < 128;
         });
       const title = typeof gd.layout?.title === 'string' ? gd.layout.title : (gd.layout?.title?.text ?? '');
-      return { title, points, greyPositive };
+      const svg = element.querySelector('svg.main-svg')?.getBoundingClientRect();
+      const areas = [...element.querySelectorAll('.draglayer .nsewdrag')].map((drag) => ({ rect: drag.getBoundingClientRect(), subplot: drag.getAttribute('data-subplot') ?? '' }));
+      const clippedLabels: string[] = [];
+      const overlappingLabels: string[] = [];
+      for (const tick of element.querySelectorAll('.xaxislayer-above text, .yaxislayer-above text, .g-gtitle text')) {
+        const r = tick.getBoundingClientRect();
+        const label = tick.textContent ?? '';
+        if (r.width === 0 || label === '') continue;
+        if (svg && (r.left < svg.left - 1 || r.right > svg.right + 1 || r.top < svg.top - 1 || r.bottom > svg.bottom + 1)) clippedLabels.push(label);
+        // The subplot a tick belongs to is named by its axis group's class (e.g. "x2y2"); a label over another subplot's area overlaps it.
+        const own = tick.closest('[class*="subplot"]')?.getAttribute('class')?.match(/subplot (\S+)/)?.[1] ?? '';
+        const inside = (a: DOMRect) => r.left < a.right - 1 && r.right > a.left + 1 && r.top < a.bottom - 1 && r.bottom > a.top + 1;
+        if (areas.some((area) => area.subplot !== own && inside(area.rect))) overlappingLabels.push(label);
+      }
+      return { title, points, greyPositive, clippedLabels, overlappingLabels };
     });
   });
 }
@@ -202,11 +220,11 @@ async function screenshot(page: Page, notebook: string): Promise<void> {
     const panel = document.querySelector('.jp-NotebookPanel .jp-WindowedPanel-outer') ?? document.querySelector('.jp-Notebook');
     return panel ? panel.scrollHeight + 300 : 1000;
   });
-  await page.setViewportSize({ width: 1400, height: Math.min(Math.max(height, 1000), 30000) });
+  await page.setViewportSize({ width: 1100, height: Math.min(Math.max(height, 1000), 30000) });
   await page.evaluate(() => document.querySelector('.jp-NotebookPanel .jp-WindowedPanel-outer')?.scrollTo(0, 0));
   await page.waitForTimeout(1500);
   await page.screenshot({ path: path.join(OUT, `${notebook.replace(/\.ipynb$/, '')}.png`) });
-  await page.setViewportSize({ width: 1400, height: 1000 });
+  await page.setViewportSize({ width: 1100, height: 1000 });
 }
 
 async function runNotebook(page: Page, base: string, token: string, notebook: string): Promise<string[]> {
@@ -238,6 +256,8 @@ async function runNotebook(page: Page, base: string, token: string, notebook: st
   if (drawn.length < expected) problems.push(`${notebook}: ${drawn.length} Plotly graph(s) drawn, expected at least ${expected}`);
   const empty = drawn.filter((g) => g.points === 0);
   if (empty.length > 0) problems.push(`${notebook}: ${empty.length} graph(s) drawn without data: ${empty.map((g) => `"${g.title}"`).join(', ')}`);
+  for (const g of drawn.filter((g) => g.clippedLabels.length > 0)) problems.push(`${notebook}: "${g.title}" cuts off tick labels ${g.clippedLabels.slice(0, 3).map((l) => `"${l}"`).join(', ')}`);
+  for (const g of drawn.filter((g) => g.overlappingLabels.length > 0)) problems.push(`${notebook}: "${g.title}" has tick labels over another panel: ${g.overlappingLabels.slice(0, 3).map((l) => `"${l}"`).join(', ')}`);
   const negatives = drawn.filter((g) => g.greyPositive.some((positive) => !positive));
   if (negatives.length > 0) problems.push(`${notebook}: radiograph drawn as a negative in ${negatives.map((g) => `"${g.title}"`).join(', ')}`);
   if (notebook.startsWith('02-')) {
@@ -263,7 +283,7 @@ async function main(): Promise<void> {
   const browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
   const problems: string[] = [...kernelProblems];
   try {
-    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+    const context = await browser.newContext({ viewport: { width: 1100, height: 1000 } });
     // tsx compiles the functions handed to page.evaluate with esbuild's name-keeping helper.
     await context.addInitScript('window.__name = (fn) => fn;');
     for (const notebook of notebooks) {
