@@ -16,4 +16,21 @@ const connectionFile = path.resolve(connectionArg);
 process.chdir(root);
 process.env.TF_CPP_MIN_LOG_LEVEL = process.env.TF_CPP_MIN_LOG_LEVEL ?? '2';
 process.argv = [process.argv[0], path.join(root, 'node_modules', 'tslab', 'bin', 'tslab'), 'kernel', '--config-path', connectionFile];
+
+// tslab handles shell messages concurrently and queues the executions, so with Run All
+// it reports "idle" when the first cell ends while the others still wait. Keep each
+// request's own busy/idle pair (clients match them by parent), but after an idle, say
+// "busy" again for the oldest request still in flight.
+const { ZmqServer } = require(path.join(root, 'node_modules', 'tslab', 'dist', 'jupyter.js'));
+const publishStatus = ZmqServer.prototype.publishStatus;
+const inFlight = [];
+ZmqServer.prototype.publishStatus = function (status, parent) {
+  if (status === 'busy') inFlight.push(parent);
+  publishStatus.call(this, status, parent);
+  if (status === 'idle') {
+    const index = inFlight.indexOf(parent);
+    if (index >= 0) inFlight.splice(index, 1);
+    if (inFlight.length > 0) publishStatus.call(this, 'busy', inFlight[0]);
+  }
+};
 require(path.join(root, 'node_modules', 'tslab', 'dist', 'main.js')).main();

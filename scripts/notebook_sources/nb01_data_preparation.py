@@ -112,7 +112,7 @@ const labelFrame = new dfd.DataFrame(labelRows);
 medst.showTable(labelFrame, { caption: "CheXpert labels over frontal records" });
 medst.showFigure({
   data: ["positive", "uncertain", "negative"].map((kind) => ({ x: labelRows.map((r) => r.label), y: labelRows.map((r) => r[kind]), type: "bar", name: kind })),
-  layout: { barmode: "stack", title: { text: "Label distribution" }, height: 380 },
+  layout: { barmode: "stack", title: { text: "Label distribution" }, height: 420, xaxis: { automargin: true, tickangle: -30 } },
 });
 """),
 ("code", """

@@ -186,10 +186,11 @@ medst.showFigure({
     { z: aligned.roundTrip, x: labels, y: labels, type: "heatmap", colorscale: "Blues", zmin: 0, zmax: 1, showscale: false, xaxis: "x2", yaxis: "y2" },
   ],
   layout: {
-    grid: { rows: 1, columns: 2, pattern: "independent" }, height: 400,
+    grid: { rows: 1, columns: 2, pattern: "independent", xgap: 0.15 }, height: 420,
     title: { text: "FMC forward (image → report) · RMR round trip (image → report → image)" },
-    xaxis: { title: { text: "report" } }, yaxis: { title: { text: "image" }, autorange: "reversed" },
-    xaxis2: { title: { text: "image (round trip)" } }, yaxis2: { autorange: "reversed" },
+    xaxis: { title: { text: "report" }, automargin: true }, yaxis: { title: { text: "image" }, autorange: "reversed", automargin: true },
+    // The second panel shares the first one's rows: its own row labels would sit over the first panel.
+    xaxis2: { title: { text: "image (round trip)" }, automargin: true }, yaxis2: { autorange: "reversed", showticklabels: false },
   },
 });
 medst.showTable(seq.records.map((r, i) => ({ step: i + 1, date: r.studyDate, "true time": i / T, "recovered time": aligned.time[i] })), { caption: "RMR: time recovered through the round trip" });

@@ -33,13 +33,14 @@ medst.showTable(rows.map((r) => Object.fromEntries([["row", r.kind === "referenc
 """),
 ("md", "## Learning curves: probe AUROC and temporal macro accuracy after each epoch"),
 ("code", """
-for (const { heading, figure } of medst.learningCurveFigures(results.curves)) medst.showFigure({ ...figure, layout: { ...figure.layout, title: { text: heading } } });
+for (const { heading, figure } of medst.learningCurveFigures(results.curves)) medst.showFigure({ ...figure, layout: { ...figure.layout, title: { text: heading }, margin: { t: 50 } } });
 """),
 ("code", """
 for (const { key, label } of metrics) {
   medst.showFigure({
     data: [{ type: "bar", x: rows.map((r) => r.label), y: rows.map((r) => r.metrics[key]?.mean ?? null), marker: { color: rows.map((r) => (r.kind === "reference" ? "#aaaaaa" : "#1f77b4")) }, error_y: { type: "data", array: rows.map((r) => r.metrics[key]?.std ?? 0), visible: true } }],
-    layout: { title: { text: `${label} (n=${nOf(key)}; grey = reference rows)` }, height: 300, margin: { t: 40 } },
+    // automargin: the row names under the bars ("+ RMR (Med-ST, staged)") get the room they need.
+    layout: { title: { text: `${label} (n=${nOf(key)}; grey = reference rows)` }, height: 340, margin: { t: 40 }, xaxis: { automargin: true, tickangle: -30 } },
   });
 }
 """),

@@ -127,15 +127,21 @@ async function waitForCellsBelow(page: Page, notebook: string, from: RegExp): Pr
   throw new NotebookFailure(`${notebook}: cells below the filters still running after ${CELL_TIMEOUT_MS / 1000} s`);
 }
 
-/** Waits until every code cell has an execution count (none queued or running). */
-async function waitForAllCells(page: Page, notebook: string): Promise<void> {
+/**
+ * Waits until every code cell has an execution count (none queued or running). Returns
+ * whether the kernel was shown idle while cells were still queued (seen twice in a row).
+ */
+async function waitForAllCells(page: Page, notebook: string): Promise<boolean> {
   const deadline = Date.now() + CELL_TIMEOUT_MS;
+  let idleWhileRunning = 0;
   while (Date.now() < deadline) {
     const state = await page.evaluate(() => {
       const prompts = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt')].map((p) => (p.textContent ?? '').trim());
-      return { prompts, done: prompts.length > 0 && prompts.every((p) => /^\[\d+\]:$/.test(p)) };
+      const status = document.querySelector('.jp-Notebook-ExecutionIndicator')?.getAttribute('data-status');
+      return { prompts, done: prompts.length > 0 && prompts.every((p) => /^\[\d+\]:$/.test(p)), idleWhileQueued: status === 'idle' && prompts.some((p) => p === '[*]:') };
     });
-    if (state.done) return;
+    if (state.done) return idleWhileRunning >= 2;
+    idleWhileRunning = state.idleWhileQueued ? idleWhileRunning + 1 : idleWhileRunning >= 2 ? idleWhileRunning : 0;
     const error = await firstErrorCell(page);
     if (error) throw new NotebookFailure(`${notebook}, cell ${error.index} (${error.source}): ${error.error}`);
     await page.waitForTimeout(1000);
@@ -208,10 +214,11 @@ async function waitForKernel(base: string, token: string, notebook: string): Pro
   throw new NotebookFailure(`${notebook}: its kernel did not start within 120 s`);
 }
 
-async function runAll(page: Page, notebook: string): Promise<void> {
+/** Run › Run All Cells, to the end; true when the kernel showed idle while cells still ran. */
+async function runAll(page: Page, notebook: string): Promise<boolean> {
   await page.getByRole('menuitem', { name: 'Run', exact: true }).click();
   await page.getByRole('menuitem', { name: /^Run All Cells/ }).click();
-  await waitForAllCells(page, notebook);
+  return waitForAllCells(page, notebook);
 }
 
 /** A screenshot of the whole notebook: JupyterLab scrolls inside its panel, so the viewport grows to fit it. */
@@ -236,7 +243,7 @@ async function runNotebook(page: Page, base: string, token: string, notebook: st
   // reports this notebook's kernel idle and the page shows it idle too.
   await waitForKernel(base, token, notebook);
   await page.waitForFunction(() => document.querySelector('.jp-Notebook-ExecutionIndicator')?.getAttribute('data-status') === 'idle', null, { timeout: 60_000 });
-  await runAll(page, notebook);
+  if (await runAll(page, notebook)) problems.push(`${notebook}: the kernel showed "Idle" while Run All still had cells to run`);
   const rerunFrom = RERUN_FROM[notebook];
   if (rerunFrom) {
     // As a user does after changing a filter: that cell and every cell below it again, same kernel.
