@@ -13,6 +13,7 @@ import { BertEncoder } from '../models/bert.ts';
 import { GlobalProjectionHead, LocalProjectionHead } from '../models/heads.ts';
 import { ParameterSet } from '../models/params.ts';
 import { VisionTransformer } from '../models/vit.ts';
+import type { ScheduleRules, StageConfig } from '../train/schedule.ts';
 import { globalContrastiveLoss } from '../objectives/global_contrastive.ts';
 import { createLocalWeightingParams, localAlignmentLoss, type LocalWeightingParams } from '../objectives/local_alignment.ts';
 import { temporalLoss } from '../objectives/temporal.ts';
@@ -88,8 +89,23 @@ export interface MedSTEmbeddings {
   wordMask: tf.Tensor2D;
 }
 
+/** Med-ST's loss terms: global and local alignment, forward mapping classification, reverse mapping regression. */
+export const MEDST_LOSS_NAMES = ['global', 'local', 'fmc', 'rmr'] as const;
+
+/** What a Med-ST schedule is checked against: its loss names, and temporal terms only on chunks of 2 or more. */
+export const MEDST_SCHEDULE_RULES: ScheduleRules = {
+  lossNames: MEDST_LOSS_NAMES,
+  checkStage: (stage) => ((stage.losses['fmc'] || stage.losses['rmr']) && stage.chunkLength < 2 ? 'temporal losses need chunkLength ≥ 2' : null),
+};
+
 export class MedST implements PretrainingMethod {
   readonly name = 'medst';
+  readonly lossNames = MEDST_LOSS_NAMES;
+
+  checkStage(stage: StageConfig): string | null {
+    return MEDST_SCHEDULE_RULES.checkStage!(stage);
+  }
+
   readonly config: MedSTConfig;
   readonly params: ParameterSet;
   readonly image: VisionTransformer;

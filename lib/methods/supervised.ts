@@ -30,6 +30,7 @@ export function supervisedTargets(records: readonly ManifestRecord[]): Float32Ar
 
 export class SupervisedClassifier implements PretrainingMethod {
   readonly name = 'supervised';
+  readonly lossNames = ['supervised'] as const;
   readonly config: SupervisedConfig;
   readonly params: ParameterSet;
   readonly image: VisionTransformer;

@@ -10,7 +10,9 @@ import { interruptOnSigint } from './interrupt.ts';
 import { readManifest, recordsOfSplit } from '../data/manifest.ts';
 import { imageStoreDir } from '../data/prepare.ts';
 import { createTokenizer, loadTokenizer, type WordPieceTokenizer } from '../data/tokenizer/index.ts';
-import { MedST, medstConfig, type MedSTConfig, type MedSTPreset } from '../methods/medst.ts';
+import type { MedSTConfig, MedSTPreset } from '../methods/medst.ts';
+import type { PretrainingMethod } from '../methods/method.ts';
+import { createMethod, methodNames } from '../methods/registry.ts';
 import { saveParameters } from '../weights/checkpoint.ts';
 import { writeFileAtomicSync } from '../util/atomic_file.ts';
 import { DEFAULT_CURRICULUM, type StageConfig } from './schedule.ts';
@@ -25,6 +27,9 @@ export interface PretrainRunConfig {
   /** A vocab.txt; without it a WordPiece vocabulary of `vocabSize` is built from the training reports. */
   vocab?: string;
   vocabSize?: number;
+  /** The registered method to train (lib/methods/registry.ts); default 'medst'. */
+  method?: string;
+  /** The method's preset and overrides of its config (typed as Med-ST's, the one registered method with its own config type so far). */
   model: { preset: MedSTPreset; overrides?: Partial<Omit<MedSTConfig, 'text'>> & { text?: MedSTConfig['text'] } };
   /** Default: the simple-to-complex curriculum. */
   stages?: StageConfig[];
@@ -47,6 +52,7 @@ export function readPretrainConfig(file: string): PretrainRunConfig {
   for (const field of ['data', 'imageSize', 'model', 'trainer', 'out'] as const) {
     if (raw[field] === undefined) throw new Error(`${file}: missing field "${field}"`);
   }
+  if (raw.method !== undefined && !methodNames().includes(raw.method)) throw new Error(`${file}: field "method": unknown method "${raw.method}" (known: ${methodNames().join(', ')})`);
   const base = path.dirname(path.resolve(file));
   return {
     ...raw,
@@ -62,15 +68,16 @@ export function finalModelDir(runDir: string): string {
 }
 
 /** Runs (or resumes) the pre-training a config describes. */
-export async function runPretraining(config: PretrainRunConfig, hooks: TrainHooks = {}): Promise<{ result: TrainResult; method: MedST; tokenizer: WordPieceTokenizer }> {
+export async function runPretraining(config: PretrainRunConfig, hooks: TrainHooks = {}): Promise<{ result: TrainResult; method: PretrainingMethod; tokenizer: WordPieceTokenizer }> {
   const log = hooks.log ?? ((line: string) => console.log(line));
   const { records } = readManifest(config.data);
   const trainRecords = recordsOfSplit(records, 'train');
   if (trainRecords.length === 0) throw new Error(`${config.data}: the manifest has no training records`);
   fs.mkdirSync(config.out, { recursive: true });
   const tokenizer = await runTokenizer(config, trainRecords.map((r) => r.report.text));
-  const method = new MedST(medstConfig(config.model.preset, { ...config.model.overrides, vocabSize: tokenizer.vocabSize }));
-  log(`medst: ${config.model.preset} preset, ${(method.params.count({ trainableOnly: true }) / 1e6).toFixed(2)}M trainable parameters, ${trainRecords.length} training pairs, vocabulary ${tokenizer.vocabSize}`);
+  const methodName = config.method ?? 'medst';
+  const method = createMethod(methodName, { preset: config.model.preset, overrides: config.model.overrides as Record<string, unknown> | undefined, vocabSize: tokenizer.vocabSize });
+  log(`${methodName}: ${config.model.preset} preset, ${(method.params.count({ trainableOnly: true }) / 1e6).toFixed(2)}M trainable parameters, ${trainRecords.length} training pairs, vocabulary ${tokenizer.vocabSize}`);
   const stages = config.stages ?? structuredClone(DEFAULT_CURRICULUM) as unknown as StageConfig[];
   // Ctrl-C / Kernel › Interrupt stop the run before its next step, with a checkpoint (unless the caller brings a signal).
   const interrupt = hooks.signal ? null : interruptOnSigint({ log });
@@ -88,7 +95,7 @@ export async function runPretraining(config: PretrainRunConfig, hooks: TrainHook
     await saveParameters(method.params, final, method.describe());
     tokenizer.saveVocab(path.join(final, 'vocab.txt'));
     writeFileAtomicSync(path.join(final, 'run.json'), JSON.stringify({ ...config, stages }, null, 2) + '\n');
-    log(`medst: final model written to ${final}`);
+    log(`${methodName}: final model written to ${final}`);
   }
   return { result, method, tokenizer };
 }

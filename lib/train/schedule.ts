@@ -9,16 +9,18 @@
  * §1.7, applied per stage so that each new objective starts gently).
  */
 
-/** The loss terms a stage can switch on ('supervised': the label-trained ceiling of methods/supervised.ts). */
-export type LossName = 'global' | 'local' | 'fmc' | 'rmr' | 'supervised';
-export const LOSS_NAMES: readonly LossName[] = ['global', 'local', 'fmc', 'rmr', 'supervised'];
+/**
+ * A loss term's name. Each method declares the names it computes
+ * (`PretrainingMethod.lossNames`); a schedule is checked against them.
+ */
+export type LossName = string;
 
 /** One stage of training. */
 export interface StageConfig {
   name: string;
   epochs: number;
   /** Weight λ of each active loss; a loss not listed (or weight 0) is off. */
-  losses: Partial<Record<LossName, number>>;
+  losses: Record<LossName, number>;
   /** T: steps per temporal chunk in this stage. */
   chunkLength: number;
   /** Peak learning rate. */
@@ -39,8 +41,16 @@ export const DEFAULT_CURRICULUM = [
   { name: 'align+fmc+rmr', epochs: 4, losses: { global: 1, local: 1, fmc: 1, rmr: 1 }, chunkLength: 4, learningRate: 4e-5, warmupFraction: 0.2 },
 ] as const satisfies readonly StageConfig[];
 
-/** Checks a schedule; throws naming the stage and field. */
-export function validateSchedule(stages: readonly StageConfig[]): void {
+/** What a schedule is checked against: the method's loss names and its own rule for a stage. */
+export interface ScheduleRules {
+  /** The loss names the method computes, in the order terms are reported. */
+  lossNames: readonly LossName[];
+  /** A reason the method cannot run a stage (e.g. temporal losses on chunks of 1), or null. */
+  checkStage?: (stage: StageConfig) => string | null;
+}
+
+/** Checks a schedule against a method's rules; throws naming the stage and field. */
+export function validateSchedule(stages: readonly StageConfig[], rules: ScheduleRules): void {
   if (stages.length === 0) throw new Error('schedule: at least one stage is needed');
   stages.forEach((stage, i) => {
     const where = `schedule: stage ${i + 1} ("${stage.name}")`;
@@ -49,17 +59,18 @@ export function validateSchedule(stages: readonly StageConfig[]): void {
     if (!(stage.learningRate > 0)) throw new Error(`${where}: learningRate must be positive, got ${stage.learningRate}`);
     if (!(stage.warmupFraction >= 0 && stage.warmupFraction < 1)) throw new Error(`${where}: warmupFraction must be in [0, 1), got ${stage.warmupFraction}`);
     for (const [name, weight] of Object.entries(stage.losses)) {
-      if (!LOSS_NAMES.includes(name as LossName)) throw new Error(`${where}: unknown loss "${name}" (known: ${LOSS_NAMES.join(', ')})`);
+      if (!rules.lossNames.includes(name)) throw new Error(`${where}: unknown loss "${name}" (this method computes: ${rules.lossNames.join(', ')})`);
       if (!(typeof weight === 'number' && weight >= 0)) throw new Error(`${where}: weight of ${name} must be a non-negative number, got ${weight}`);
     }
-    if (activeLosses(stage).length === 0) throw new Error(`${where}: no active loss`);
-    if ((stage.losses.fmc || stage.losses.rmr) && stage.chunkLength < 2) throw new Error(`${where}: temporal losses need chunkLength ≥ 2`);
+    if (activeLosses(stage, rules.lossNames).length === 0) throw new Error(`${where}: no active loss`);
+    const problem = rules.checkStage?.(stage) ?? null;
+    if (problem) throw new Error(`${where}: ${problem}`);
   });
 }
 
-/** The losses a stage switches on, in canonical order. */
-export function activeLosses(stage: StageConfig): LossName[] {
-  return LOSS_NAMES.filter((name) => (stage.losses[name] ?? 0) > 0);
+/** The losses a stage switches on, in the method's order (else the stage's own). */
+export function activeLosses(stage: StageConfig, order: readonly LossName[] = Object.keys(stage.losses)): LossName[] {
+  return order.filter((name) => (stage.losses[name] ?? 0) > 0);
 }
 
 /**

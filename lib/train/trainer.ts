@@ -13,7 +13,7 @@ import type { ManifestRecord } from '../data/manifest.ts';
 import { validateJitter, type JitterConfig } from '../data/jitter.ts';
 import type { WordPieceTokenizer } from '../data/tokenizer/index.ts';
 import type { PretrainingMethod } from '../methods/method.ts';
-import { deriveSeed } from '../util/rng.ts';
+import { Rng, deriveSeed } from '../util/rng.ts';
 import { writeFileAtomicSync } from '../util/atomic_file.ts';
 import { latestCheckpoint, loadTrainingCheckpoint, removeAbandonedCheckpointSaves, saveTrainingCheckpoint, type TrainingPosition } from './checkpoint.ts';
 import { AdamW, clipByGlobalNorm, type AdamWConfig } from './optim.ts';
@@ -118,7 +118,7 @@ export class TrainingInterrupted extends Error {
  * latest checkpoint when there is one.
  */
 export async function train(method: PretrainingMethod, data: TrainingData, config: TrainerConfig, runDir: string, hooks: TrainHooks = {}): Promise<TrainResult> {
-  validateSchedule(config.stages);
+  validateSchedule(config.stages, { lossNames: method.lossNames, checkStage: method.checkStage?.bind(method) });
   if (config.jitter) validateJitter(config.jitter);
   const log = hooks.log ?? ((line: string) => console.log(line));
   fs.mkdirSync(runDir, { recursive: true });
@@ -180,7 +180,7 @@ export async function train(method: PretrainingMethod, data: TrainingData, confi
               batch: position.batch,
               learningRate: learningRateAt(stage, stepInStage, stageSteps),
               gradClipNorm: config.gradClipNorm,
-            });
+            }, new Rng(deriveSeed(config.seed, 7, position.step)));
             nonFiniteInARow = record.skipped ? nonFiniteInARow + 1 : 0;
             fs.appendFileSync(metricsFile, JSON.stringify(record) + '\n');
             steps.push(record);
@@ -222,17 +222,17 @@ export interface StepContext {
  * AdamW (skipped when the loss or gradient is not finite). Every tensor it makes
  * is disposed before it returns. Exported for the step benchmark.
  */
-export function trainingStep(method: PretrainingMethod, optimizer: AdamW, batch: HostBatch, stage: StageConfig, context: StepContext): StepRecord {
+export function trainingStep(method: PretrainingMethod, optimizer: AdamW, batch: HostBatch, stage: StageConfig, context: StepContext, random: Rng = new Rng(deriveSeed(0, context.step))): StepRecord {
   const started = performance.now();
   const trainable = method.params.named({ trainableOnly: true });
   const nameOf = new Map(trainable.map(([name, variable]) => [variable.name, name] as const));
   const tensors = toTensors(batch);
   const kept: Record<string, tf.Scalar> = {};
-  const active = activeLosses(stage);
+  const active = activeLosses(stage, method.lossNames);
   let result: { value: tf.Scalar; grads: tf.NamedTensorMap } | null = null;
   try {
     result = tf.variableGrads(() => {
-      const terms = method.lossTerms({ batch, tensors, stage });
+      const terms = method.lossTerms({ batch, tensors, stage, step: context.step, random });
       const weighted: tf.Scalar[] = [];
       for (const name of active) {
         const term = terms[name];

@@ -14,6 +14,7 @@ import { train } from '../../lib/train/trainer.ts';
 await initBackend({ log: null });
 const [lrArg, epochsArg] = process.argv.slice(2);
 class LinearPixels implements PretrainingMethod {
+  readonly lossNames = ['supervised'] as const;
   readonly name = 'linear';
   readonly params = new ParameterSet(1);
   readonly w = this.params.create('w', [256, 14], { kind: 'zeros' });

@@ -88,7 +88,7 @@ const run = {
 };
 const started = Date.now();
 const progress = medst.trainingProgress();
-const { result, method, tokenizer } = await medst.runPretraining(run, medst.composeHooks(progress, {
+const { result, method: trained, tokenizer } = await medst.runPretraining(run, medst.composeHooks(progress, {
   onStageStart: (stage, index) => boundaries.push({ step: steps.length, name: stage.name }),
   onStep: (record) => { steps.push(record); if (record.step % 5 === 0) draw(); },
   onEpochEnd: ({ epochsDone, step, method: m }) => {
@@ -97,6 +97,8 @@ const { result, method, tokenizer } = await medst.runPretraining(run, medst.comp
     drawCurve();
   },
 })).finally(() => progress.stop());
+// Med-ST's own parts (attention, alignment maps) are read below.
+const method = medst.asMedST(trained);
 draw();
 drawCurve();
 console.log(`${result.position.step} steps in ${((Date.now() - started) / 1000).toFixed(0)} s; final model in ${medst.finalModelDir(run.out)}`);

@@ -2,11 +2,12 @@
 import test from 'ava';
 import { ABLATION_VARIANTS } from '../../lib/eval/ablation.ts';
 import { validateSchedule } from '../../lib/train/schedule.ts';
+import { MEDST_SCHEDULE_RULES } from '../../lib/methods/medst.ts';
 
 test('every pre-trained variant trains 3 × epochsPerSlot epochs on a valid schedule', (t) => {
   for (const variant of ABLATION_VARIANTS.filter((v) => v.pretrain)) {
     const stages = variant.stages(4, 1e-3);
-    t.notThrows(() => validateSchedule(stages), variant.name);
+    t.notThrows(() => validateSchedule(stages, MEDST_SCHEDULE_RULES), variant.name);
     t.is(stages.reduce((n, s) => n + s.epochs, 0), 12, variant.name);
   }
 });

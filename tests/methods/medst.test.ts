@@ -4,6 +4,7 @@
  * right parameters, deterministic initial losses, no leaks.
  */
 import test from 'ava';
+import { Rng } from '../../lib/util/rng.ts';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -65,7 +66,7 @@ test.serial('every active term is finite; gradients reach encoders, heads, weigh
   const trainable = model.params.named({ trainableOnly: true });
   const kept: Record<string, number> = {};
   const { value, grads } = tf.variableGrads(() => {
-    const terms = model.lossTerms({ batch, tensors, stage: allLosses });
+    const terms = model.lossTerms({ batch, tensors, stage: allLosses, step: 0, random: new Rng(0) });
     for (const [k, v] of Object.entries(terms)) kept[k] = v!.dataSync()[0]!;
     return tf.addN(Object.values(terms) as tf.Scalar[]) as tf.Scalar;
   }, trainable.map(([, v]) => v));
@@ -85,10 +86,10 @@ test.serial('the same seed gives the same initial weights and losses; steps do n
     const model = make(seed);
     const tensors = toTensors(batch);
     // The first call fills the cache of constant scalars (lib/models/layers/constants.ts).
-    const values = tf.tidy(() => Object.values(model.lossTerms({ batch, tensors, stage: allLosses })).map((x) => x!.dataSync()[0]!));
+    const values = tf.tidy(() => Object.values(model.lossTerms({ batch, tensors, stage: allLosses, step: 0, random: new Rng(0) })).map((x) => x!.dataSync()[0]!));
     const before = tf.memory().numTensors;
     for (let i = 0; i < 3; i++) tf.tidy(() => {
-      model.lossTerms({ batch, tensors, stage: allLosses });
+      model.lossTerms({ batch, tensors, stage: allLosses, step: 0, random: new Rng(0) });
     });
     const after = tf.memory().numTensors;
     tf.dispose(Object.values(tensors));

@@ -1,5 +1,6 @@
 /** The supervised ceiling: targets from the manifest labels, BCE against a direct computation, gradients into the encoder. */
 import test from 'ava';
+import { Rng } from '../../lib/util/rng.ts';
 import { CHEXPERT_LABELS } from '../../lib/data/labels.ts';
 import type { HostBatch, TensorBatch } from '../../lib/data/batches.ts';
 import type { ManifestRecord } from '../../lib/data/manifest.ts';
@@ -30,7 +31,7 @@ test('the loss is the mean binary cross-entropy of the linear head on the fronta
   const tensors = { frontal } as TensorBatch;
   const batch = { rows: 3, records } as unknown as HostBatch;
   const stage = { name: 's', epochs: 1, losses: { supervised: 1 }, chunkLength: 1, learningRate: 1e-3, warmupFraction: 0 };
-  const loss = tf.tidy(() => model.lossTerms({ batch, tensors, stage }).supervised!.dataSync()[0]!);
+  const loss = tf.tidy(() => model.lossTerms({ batch, tensors, stage, step: 0, random: new Rng(0) }).supervised!.dataSync()[0]!);
   const logits = tf.tidy(() => linear(model.imageFeatures(frontal), model.head).dataSync() as Float32Array);
   const y = supervisedTargets(records);
   let expected = 0;
@@ -39,10 +40,10 @@ test('the loss is the mean binary cross-entropy of the linear head on the fronta
   t.true(Math.abs(loss - expected) < 1e-5, `${loss} vs ${expected}`);
   const trainable = model.params.named({ trainableOnly: true });
   // The first backward pass fills the caches of constant scalars; count from the second.
-  const warm = tf.variableGrads(() => model.lossTerms({ batch, tensors, stage }).supervised!, trainable.map(([, v]) => v));
+  const warm = tf.variableGrads(() => model.lossTerms({ batch, tensors, stage, step: 0, random: new Rng(0) }).supervised!, trainable.map(([, v]) => v));
   tf.dispose([warm.value, ...Object.values(warm.grads)]);
   const before = tf.memory().numTensors;
-  const { value, grads } = tf.variableGrads(() => model.lossTerms({ batch, tensors, stage }).supervised!, trainable.map(([, v]) => v));
+  const { value, grads } = tf.variableGrads(() => model.lossTerms({ batch, tensors, stage, step: 0, random: new Rng(0) }).supervised!, trainable.map(([, v]) => v));
   for (const prefix of ['image.patch_embed.stem.0', 'image.blocks.0.attn', 'classifier.fc']) {
     const g = trainable.filter(([n]) => n.startsWith(prefix)).map(([, v]) => tf.tidy(() => tf.norm(grads[v.name]!).dataSync()[0]!));
     t.true(g.length > 0 && Math.max(...g) > 0, prefix);

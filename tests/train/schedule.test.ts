@@ -1,11 +1,12 @@
 import test from 'ava';
+import { MEDST_LOSS_NAMES, MEDST_SCHEDULE_RULES } from '../../lib/methods/medst.ts';
 import { DEFAULT_CURRICULUM, activeLosses, describeSchedule, learningRateAt, validateSchedule, type StageConfig } from '../../lib/train/schedule.ts';
 
 const stage: StageConfig = { name: 's', epochs: 1, losses: { global: 1 }, chunkLength: 2, learningRate: 1e-3, warmupFraction: 0.4, minLearningRate: 1e-5 };
 
 test('the default curriculum goes from alignment to +FMC to +RMR with growing chunks', (t) => {
-  validateSchedule(DEFAULT_CURRICULUM);
-  t.deepEqual(DEFAULT_CURRICULUM.map((s) => activeLosses(s)), [['global', 'local'], ['global', 'local', 'fmc'], ['global', 'local', 'fmc', 'rmr']]);
+  validateSchedule(DEFAULT_CURRICULUM, MEDST_SCHEDULE_RULES);
+  t.deepEqual(DEFAULT_CURRICULUM.map((s) => activeLosses(s, MEDST_LOSS_NAMES)), [['global', 'local'], ['global', 'local', 'fmc'], ['global', 'local', 'fmc', 'rmr']]);
   t.deepEqual(DEFAULT_CURRICULUM.map((s) => s.chunkLength), [2, 3, 4]);
   // Typed data that survives JSON (it is stored in checkpoints).
   t.deepEqual(JSON.parse(JSON.stringify(DEFAULT_CURRICULUM)), DEFAULT_CURRICULUM);
@@ -24,10 +25,10 @@ test('learning rate: linear warm-up to the peak, cosine down to the floor', (t) 
 });
 
 test('bad schedules are rejected naming the stage and field', (t) => {
-  t.throws(() => validateSchedule([]), { message: /at least one stage/ });
-  t.throws(() => validateSchedule([{ ...stage, epochs: 0 }]), { message: /stage 1 \("s"\): epochs/ });
-  t.throws(() => validateSchedule([stage, { ...stage, name: 'b', losses: { fmc: 1 }, chunkLength: 1 }]), { message: /stage 2 \("b"\): temporal losses need chunkLength ≥ 2/ });
-  t.throws(() => validateSchedule([{ ...stage, losses: { glob: 1 } as never }]), { message: /unknown loss "glob"/ });
-  t.throws(() => validateSchedule([{ ...stage, losses: { global: 0 } }]), { message: /no active loss/ });
-  t.throws(() => validateSchedule([{ ...stage, warmupFraction: 1 }]), { message: /warmupFraction/ });
+  t.throws(() => validateSchedule([], MEDST_SCHEDULE_RULES), { message: /at least one stage/ });
+  t.throws(() => validateSchedule([{ ...stage, epochs: 0 }], MEDST_SCHEDULE_RULES), { message: /stage 1 \("s"\): epochs/ });
+  t.throws(() => validateSchedule([stage, { ...stage, name: 'b', losses: { fmc: 1 }, chunkLength: 1 }], MEDST_SCHEDULE_RULES), { message: /stage 2 \("b"\): temporal losses need chunkLength ≥ 2/ });
+  t.throws(() => validateSchedule([{ ...stage, losses: { glob: 1 } as never }], MEDST_SCHEDULE_RULES), { message: /unknown loss "glob" \(this method computes: global, local, fmc, rmr\)/ });
+  t.throws(() => validateSchedule([{ ...stage, losses: { global: 0 } }], MEDST_SCHEDULE_RULES), { message: /no active loss/ });
+  t.throws(() => validateSchedule([{ ...stage, warmupFraction: 1 }], MEDST_SCHEDULE_RULES), { message: /warmupFraction/ });
 });

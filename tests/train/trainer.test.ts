@@ -17,6 +17,7 @@ import type { LossTerms, PretrainingMethod, StepInput } from '../../lib/methods/
 import { ParameterSet } from '../../lib/models/params.ts';
 import { fmcLoss, globalContrastiveLoss } from '../../lib/objectives/index.ts';
 import { latestCheckpoint } from '../../lib/train/checkpoint.ts';
+import { createMethod, registerMethod } from '../../lib/methods/registry.ts';
 import { interruptOnSigint } from '../../lib/train/interrupt.ts';
 import { readMetrics, train, TrainingInterrupted, type TrainerConfig, type TrainingData } from '../../lib/train/trainer.ts';
 import { nativeBackend, tf } from '../helpers/tf.ts';
@@ -24,6 +25,7 @@ import { nativeBackend, tf } from '../helpers/tf.ts';
 /** Mean-pooled image patches and mean token embeddings, each projected to d; global + FMC losses. */
 class TinyMethod implements PretrainingMethod {
   readonly name = 'tiny';
+  readonly lossNames = ['global', 'fmc'];
   readonly params: ParameterSet;
   poison = false;
   constructor(seed: number, vocab: number) {
@@ -35,7 +37,10 @@ class TinyMethod implements PretrainingMethod {
   imageFeatures(frontal: tf.Tensor4D): tf.Tensor2D {
     return tf.matMul(tf.reshape(tf.avgPool(frontal, 4, 4, 'valid'), [frontal.shape[0], 64]), this.params.get('image.weight')) as tf.Tensor2D;
   }
-  lossTerms({ batch, tensors }: StepInput): LossTerms {
+  /** (step, first random draw) of every lossTerms call: the step context the trainer hands over. */
+  readonly draws: Array<[number, number]> = [];
+  lossTerms({ batch, tensors, step, random }: StepInput): LossTerms {
+    this.draws.push([step, random.uniform()]);
     const image = tf.matMul(tf.reshape(tf.avgPool(tensors.frontal, 4, 4, 'valid'), [batch.rows, 64]), this.params.get('image.weight'));
     const mask = tf.expandDims(tf.cast(tensors.attentionMask, 'float32'), 2);
     const tokens = tf.sum(tf.mul(tf.gather(this.params.get('text.embedding'), tensors.inputIds), mask), 1);
@@ -193,6 +198,27 @@ test.serial('interruptOnSigint: SIGINT aborts the signal once; released, it no l
   t.is(lines.length, 1);
   interrupt.release();
   t.is(process.listenerCount('SIGINT'), listeners);
+});
+
+test.serial('the method slot: a method registered by name trains through it; steps get their index and a seeded random source', async (t) => {
+  registerMethod({ name: 'tiny-test', presets: ['default'], create: ({ vocabSize }) => new TinyMethod(1, vocabSize) });
+  t.throws(() => registerMethod({ name: 'tiny-test', presets: [], create: () => new TinyMethod(1, 1) }), { message: /already registered/ });
+  t.throws(() => createMethod('nope', { preset: 'default', vocabSize: 10 }), { message: /unknown method "nope" \(known: medst, .*tiny-test/ });
+  t.throws(() => createMethod('tiny-test', { preset: 'big', vocabSize: 10 }), { message: /has no preset "big" \(presets: default\)/ });
+  const method = createMethod('tiny-test', { preset: 'default', vocabSize: data.tokenizer.vocabSize }) as TinyMethod;
+  // The schedule is checked against the method's own loss names.
+  const wrong = { ...config, stages: [{ ...config.stages[0]!, losses: { rmr: 1 } }] };
+  await t.throwsAsync(train(method, data, wrong, path.join(workDir, 'run-slot-wrong'), quiet), { message: /unknown loss "rmr" \(this method computes: global, fmc\)/ });
+  const first = await train(method, data, config, path.join(workDir, 'run-slot'), quiet);
+  t.true(first.finished);
+  t.deepEqual(method.draws.map(([step]) => step), first.steps.map((s) => s.step), 'each step sees its own index');
+  // The same run again draws the same numbers at the same steps; the draws differ between steps.
+  const again = createMethod('tiny-test', { preset: 'default', vocabSize: data.tokenizer.vocabSize }) as TinyMethod;
+  await train(again, data, config, path.join(workDir, 'run-slot-again'), quiet);
+  t.deepEqual(again.draws, method.draws);
+  t.true(new Set(method.draws.map(([, u]) => u)).size > method.draws.length / 2);
+  method.dispose();
+  again.dispose();
 });
 
 test.serial('the same seed gives the same first losses; a different seed does not', async (t) => {
