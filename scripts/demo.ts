@@ -17,7 +17,7 @@ import path from 'node:path';
 import { initBackend } from '../lib/backend.ts';
 import { readManifest } from '../lib/data/manifest.ts';
 import { prepareDataset } from '../lib/data/prepare.ts';
-import { ABLATION_VARIANTS } from '../lib/eval/ablation.ts';
+import { medstAblation } from '../lib/eval/experiment.ts';
 import { runComparison, runConfig, type ComparisonConfig } from '../lib/eval/comparison.ts';
 import { aggregate, comparisonReportHtml, RESULTS_MARKDOWN, type ComparisonResults } from '../lib/eval/results.ts';
 import { readMetrics, type StepRecord } from '../lib/train/trainer.ts';
@@ -79,7 +79,7 @@ const config: ComparisonConfig = {
   vocabSize: regime.vocabSize,
   epochsPerSlot: regime.epochsPerSlot,
   learningRate: regime.learningRate,
-  variants: ABLATION_VARIANTS.filter((v) => v.name === 'global' || v.name === 'medst'),
+  variants: medstAblation().variants.filter((v) => ['random', 'global', 'medst'].includes(v.name)),
   curves: ['global', 'medst'],
   supervised: true,
   quick: false,
@@ -93,7 +93,7 @@ const results = await step('3/4 reference rows, pre-training (global-only and st
 
 const reportFile = path.join(demoDir, 'report.html');
 await step('4/4 writing the report', () => {
-  const medst = ABLATION_VARIANTS.find((v) => v.name === 'medst')!;
+  const medst = config.variants.find((v) => v.name === 'medst')!;
   writeFileAtomicSync(reportFile, demoReport(results, readMetrics(runConfig(config, medst, 1).out)));
 });
 console.log(`\n${fs.readFileSync(path.join(demoDir, RESULTS_MARKDOWN), 'utf8')}`);

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { initBackend } from '../lib/backend.ts';
 import { readManifest } from '../lib/data/manifest.ts';
 import { prepareDataset } from '../lib/data/prepare.ts';
-import { ABLATION_VARIANTS } from '../lib/eval/ablation.ts';
+import { experimentFile, readExperiment } from '../lib/eval/experiment.ts';
 import { runComparison } from '../lib/eval/comparison.ts';
 import { RESULTS_MARKDOWN } from '../lib/eval/results.ts';
 import { REGIMES } from '../lib/train/regime.ts';
@@ -30,12 +30,13 @@ const opts = new Command()
   .option('--patients <n>', 'cohort size (default: the regime\'s, 1000; quick: 40)')
   .option('--cohort-seed <n>', 'seed of the generated cohort', '2024')
   .option('--epochs-per-slot <n>', 'epochs per schedule slot; every trained row gets 3 slots (default: the regime\'s)')
-  .option('--variants <list>', `pre-trained rows to run (default all: ${ABLATION_VARIANTS.filter((v) => v.pretrain).map((v) => v.name).join(',')})`)
+  .option('--experiment <file>', 'the rows to run, as data (configs/experiments/*.json)', experimentFile('medst-ablation'))
+  .option('--variants <list>', 'pre-trained rows of the experiment to run (default: all of them)')
   .option('--no-supervised', 'skip the supervised-ceiling row')
   .option('--out <dir>', 'results folder', path.join(root, 'results'))
   .option('--work <dir>', 'cohort, prepared data and runs', path.join(root, 'out', 'reproduce'))
   .parse()
-  .opts<{ quick: boolean; seeds?: string; patients?: string; cohortSeed: string; epochsPerSlot?: string; variants?: string; supervised: boolean; out: string; work: string }>();
+  .opts<{ quick: boolean; seeds?: string; patients?: string; cohortSeed: string; epochsPerSlot?: string; experiment: string; variants?: string; supervised: boolean; out: string; work: string }>();
 
 const regime = opts.quick ? REGIMES.quick : REGIMES.cpu;
 const seeds = (opts.seeds ?? (opts.quick ? '1' : '1,2')).split(',').map(Number);
@@ -48,7 +49,8 @@ for (const [name, value] of [['--patients', patients], ['--epochs-per-slot', epo
     process.exit(1);
   }
 }
-const known = ABLATION_VARIANTS.filter((v) => v.pretrain);
+const experiment = readExperiment(path.resolve(opts.experiment));
+const known = experiment.variants.filter((v) => v.pretrain);
 const wanted = opts.variants ? opts.variants.split(',') : known.map((v) => v.name);
 const unknown = wanted.filter((w) => !known.some((v) => v.name === w));
 if (unknown.length) {
@@ -60,7 +62,7 @@ await initBackend();
 const started = Date.now();
 const cohortDir = path.join(opts.work, 'cohort');
 const preparedDir = path.join(opts.work, 'prepared');
-const setup = { quick: opts.quick, patients, cohortSeed, epochsPerSlot, regime };
+const setup = { quick: opts.quick, patients, cohortSeed, epochsPerSlot, regime, experiment: experiment.name };
 const setupFile = path.join(opts.work, 'setup.json');
 if (fs.existsSync(setupFile) && fs.readFileSync(setupFile, 'utf8') !== JSON.stringify(setup)) {
   // A different cohort or regime: start over rather than mixing runs.
@@ -89,7 +91,7 @@ await runComparison(
     vocabSize: regime.vocabSize,
     epochsPerSlot,
     learningRate: regime.learningRate,
-    variants: known.filter((v) => wanted.includes(v.name)),
+    variants: experiment.variants.filter((v) => !v.pretrain || wanted.includes(v.name)),
     curves: ['global', 'medst'],
     supervised: opts.supervised,
     quick: opts.quick,

@@ -20,7 +20,7 @@ import { trainSupervisedCeiling } from '../train/supervised_run.ts';
 import type { TrainerConfig } from '../train/trainer.ts';
 import { writeFileAtomicSync } from '../util/atomic_file.ts';
 import { saveParameters } from '../weights/checkpoint.ts';
-import { ABLATION_VARIANTS, type AblationVariant } from './ablation.ts';
+import { variantStages, type ExperimentVariant } from './experiment.ts';
 import { loadFrozenModel } from './embed.ts';
 import { evaluateImageFeatures, type MetricValue } from './image_evaluation.ts';
 import { imageFeatureMatrix } from './image_features.ts';
@@ -46,7 +46,8 @@ export interface ComparisonConfig {
   /** Every trained row gets 3 × epochsPerSlot epochs at this peak learning rate. */
   epochsPerSlot: number;
   learningRate: number;
-  variants: readonly AblationVariant[];
+  /** The rows to run, in order (an experiment's variants, e.g. `medstAblation().variants`). */
+  variants: readonly ExperimentVariant[];
   /** Variants whose probe AUROC and temporal accuracy are measured after every epoch. */
   curves: readonly string[];
   /** Add the supervised-ceiling row (trained with the same budget). */
@@ -93,9 +94,8 @@ export async function runComparison(config: ComparisonConfig, records: readonly 
     };
   };
 
-  const randomInit = ABLATION_VARIANTS.find((v) => !v.pretrain)!;
   for (const seed of config.seeds) {
-    for (const variant of [randomInit, ...config.variants.filter((v) => v.pretrain)]) {
+    for (const variant of config.variants) {
       const runStarted = Date.now();
       const run = runConfig(config, variant, seed);
       if (variant.pretrain) {
@@ -140,14 +140,14 @@ export async function runComparison(config: ComparisonConfig, records: readonly 
 }
 
 /** The run config of one variant at one seed. */
-export function runConfig(config: ComparisonConfig, variant: AblationVariant, seed: number): PretrainRunConfig {
-  const overrides = config.modelOverrides;
+export function runConfig(config: ComparisonConfig, variant: ExperimentVariant, seed: number): PretrainRunConfig {
   return {
+    method: variant.method,
     data: config.preparedDir,
     imageSize: config.imageSize,
     vocabSize: config.vocabSize,
-    model: { preset: config.preset, overrides: { ...overrides, seed, useLateral: variant.useLateral } },
-    stages: variant.stages(config.epochsPerSlot, config.learningRate),
+    model: { preset: config.preset, overrides: { ...config.modelOverrides, ...variant.overrides, seed } },
+    stages: variantStages(variant, config.epochsPerSlot, config.learningRate),
     trainer: { ...config.trainer, seed },
     out: path.join(config.workDir, 'runs', `${variant.name}-s${seed}`),
   };
