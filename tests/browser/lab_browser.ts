@@ -9,6 +9,10 @@
  *   - at least the expected number of Plotly graphs is drawn;
  *   - 02's live training plots hold data points after training;
  *   - grey radiographs under overlays are drawn as positives (dark air, bright bone);
+ *   - tick labels are not cut off and do not lie over another panel;
+ *   - the kernel reads busy while Run All still has cells queued;
+ * then (a notebook written by the test) Kernel › Interrupt during training stops it
+ * with a checkpoint at that step and leaves the kernel alive;
  * and save a screenshot per notebook under out/browser-test/ (ignored by git).
  *
  * The notebooks run from copies in out/browser-test/notebooks/, so JupyterLab's
@@ -275,6 +279,82 @@ async function runNotebook(page: Page, base: string, token: string, notebook: st
   return problems;
 }
 
+const INTERRUPT_NOTEBOOK = 'interrupt-check.ipynb';
+const INTERRUPT_RUN = path.join(OUT, 'interrupt-work');
+
+/** A notebook (written by this test) whose training runs long enough to be interrupted from the Kernel menu. */
+function writeInterruptNotebook(): void {
+  const cell = (source: string) => ({ cell_type: 'code', metadata: {}, source, outputs: [], execution_count: null });
+  const work = JSON.stringify(INTERRUPT_RUN);
+  const nb = {
+    cells: [
+      cell(`import * as medst from "./dist/index.js";
+import { execFileSync } from "node:child_process";
+import path from "node:path";
+await medst.initBackend({ log: () => {} });
+const work = ${work};
+execFileSync(process.execPath, ["--import=tsx", "data-prep/synth.ts", "--out", path.join(work, "cohort"), "--patients", "12", "--size", "64", "--seed", "3"], { stdio: "ignore" });
+const prepared = await medst.prepareDataset({ mimicRoot: path.join(work, "cohort"), outDir: path.join(work, "prepared"), size: 40 });
+console.log(prepared.info.records, "records");`),
+      cell(`// Long enough to be interrupted: Kernel › Interrupt must stop it before its next step, with a checkpoint.
+const progress = medst.trainingProgress();
+await medst.runPretraining({
+  data: path.join(work, "prepared"), imageSize: 40, vocabSize: 300,
+  model: { preset: "cpu", overrides: { ...medst.REGIMES.quick.modelOverrides, seed: 1 } },
+  stages: [{ name: "long", epochs: 500, losses: { global: 1 }, chunkLength: 2, learningRate: 1e-3, warmupFraction: 0.1 }],
+  trainer: { rowsPerBatch: 8, crop: 32, maxTokens: 48, seed: 1, gradClipNorm: 1, checkpointEvery: 100000 },
+  out: path.join(work, "run"),
+}, progress).finally(() => progress.stop());`),
+    ],
+    metadata: { kernelspec: { name: 'medst', display_name: 'TypeScript (medst)', language: 'typescript' } },
+    nbformat: 4,
+    nbformat_minor: 5,
+  };
+  fs.writeFileSync(path.join(COPIES, INTERRUPT_NOTEBOOK), JSON.stringify(nb));
+}
+
+/** Lines of the run's metrics log (0 when there is none yet). */
+function metricLines(): number {
+  const file = path.join(INTERRUPT_RUN, 'run', 'metrics.jsonl');
+  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter((line) => line.trim() !== '').length : 0;
+}
+
+/**
+ * Kernel › Interrupt during training: the run stops within a few seconds, leaves a
+ * checkpoint at the step where it stopped, and the kernel stays alive (a new cell runs).
+ */
+async function checkInterrupt(page: Page, base: string, token: string): Promise<string[]> {
+  writeInterruptNotebook();
+  const url = `${base}/lab/tree/${path.relative(ROOT, path.join(COPIES, INTERRUPT_NOTEBOOK)).split(path.sep).join('/')}?token=${token}&reset`;
+  await page.goto(url, { waitUntil: 'domcontentloaded' });
+  await page.locator('.jp-Notebook .jp-Cell').first().waitFor({ timeout: 120_000 });
+  await waitForKernel(base, token, INTERRUPT_NOTEBOOK);
+  await page.getByRole('menuitem', { name: 'Run', exact: true }).click();
+  await page.getByRole('menuitem', { name: /^Run All Cells/ }).click();
+  const deadline = Date.now() + 180_000;
+  while (metricLines() < 5) {
+    if (Date.now() > deadline) return [`${INTERRUPT_NOTEBOOK}: training did not start within 180 s`];
+    const error = await firstErrorCell(page);
+    if (error) return [`${INTERRUPT_NOTEBOOK}, cell ${error.index}: ${error.error}`];
+    await page.waitForTimeout(500);
+  }
+  await page.getByRole('menuitem', { name: 'Kernel', exact: true }).click();
+  await page.getByRole('menuitem', { name: /^Interrupt Kernel/ }).click();
+  await page.waitForTimeout(5000);
+  const stoppedAt = metricLines();
+  await page.waitForTimeout(4000);
+  const problems: string[] = [];
+  if (metricLines() !== stoppedAt) problems.push(`${INTERRUPT_NOTEBOOK}: training went on after Kernel › Interrupt (${stoppedAt} → ${metricLines()} steps)`);
+  const checkpoints = path.join(INTERRUPT_RUN, 'run', 'checkpoints');
+  const saved = fs.existsSync(checkpoints) ? fs.readdirSync(checkpoints).filter((name) => /^step-\d{8}$/.test(name)) : [];
+  if (!saved.some((name) => Number(name.slice(5)) === stoppedAt)) problems.push(`${INTERRUPT_NOTEBOOK}: no checkpoint at step ${stoppedAt} after the interrupt (found ${saved.join(', ') || 'none'})`);
+  const sessions = (await (await fetch(`${base}/api/sessions?token=${token}`)).json()) as Array<{ path: string; kernel?: { execution_state?: string } }>;
+  const state = sessions.find((s) => s.path.endsWith(INTERRUPT_NOTEBOOK))?.kernel?.execution_state;
+  if (state !== 'idle') problems.push(`${INTERRUPT_NOTEBOOK}: the kernel is "${state}" after the interrupt, not idle`);
+  await screenshot(page, INTERRUPT_NOTEBOOK);
+  return problems;
+}
+
 async function main(): Promise<void> {
   fs.rmSync(OUT, { recursive: true, force: true });
   fs.mkdirSync(COPIES, { recursive: true });
@@ -307,6 +387,13 @@ async function main(): Promise<void> {
       }
       // Shut the notebook's kernel down before the next one.
       await fetch(`${lab.base}/api/sessions?token=${lab.token}`).then((r) => r.json() as Promise<Array<{ id: string }>>).then((sessions) => Promise.all(sessions.map((s) => fetch(`${lab.base}/api/sessions/${s.id}?token=${lab.token}`, { method: 'DELETE' })))).catch(() => {});
+      await page.close();
+    }
+    if (wanted.length === 0 || wanted.includes('interrupt')) {
+      const page = await context.newPage();
+      const found = await checkInterrupt(page, lab.base, lab.token).catch((error: Error) => [`${INTERRUPT_NOTEBOOK}: ${error.message}`]);
+      problems.push(...found);
+      console.log(`[browser] Kernel › Interrupt during training: ${found.length === 0 ? 'ok' : `${found.length} problem(s)`}`);
       await page.close();
     }
   } finally {
