@@ -14,6 +14,7 @@ import { recordsOfSplit } from '../data/manifest.ts';
 import { imageStoreDir } from '../data/prepare.ts';
 import { createTokenizer } from '../data/tokenizer/index.ts';
 import { MedST, medstConfig, type MedSTConfig, type MedSTPreset } from '../methods/medst.ts';
+import { resolveViTConfig } from '../configs/vit.ts';
 import type { PretrainingMethod } from '../methods/method.ts';
 import { finalModelDir, runPretraining, type PretrainRunConfig } from '../train/run.ts';
 import { trainSupervisedCeiling } from '../train/supervised_run.ts';
@@ -64,7 +65,8 @@ export type ComparisonLog = (line: string) => void;
 /** Runs every row and returns (and writes) the results. */
 export async function runComparison(config: ComparisonConfig, records: readonly ManifestRecord[], log: ComparisonLog = console.log): Promise<ComparisonResults> {
   const storeDir = imageStoreDir(config.preparedDir, config.imageSize);
-  const crop = config.trainer.crop;
+  // One source for the crop: the model's input size (the ViT's image size).
+  const crop = resolveViTConfig(medstConfig(config.preset, { ...config.modelOverrides, vocabSize: config.vocabSize }).vision).imageSize;
   const results: ComparisonResults = { format: 'medst-comparison', version: 2, title: config.title, setup: setupOf(config), metrics: HEADLINE_METRICS, runs: [], curves: [] };
   const save = () => writeComparison(config.outDir, results);
   const label = (name: string) => REFERENCE_ROWS.find((r) => r.name === name)!.label;

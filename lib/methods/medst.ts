@@ -102,6 +102,10 @@ export class MedST implements PretrainingMethod {
   readonly name = 'medst';
   readonly lossNames = MEDST_LOSS_NAMES;
 
+  get inputSize(): number {
+    return this.image.config.imageSize;
+  }
+
   checkStage(stage: StageConfig): string | null {
     return MEDST_SCHEDULE_RULES.checkStage!(stage);
   }

@@ -30,6 +30,8 @@ export interface PretrainingMethod {
   readonly lossNames: readonly LossName[];
   /** Why this method cannot run a stage (e.g. temporal losses on chunks of 1), or null: checked before training starts. */
   checkStage?(stage: StageConfig): string | null;
+  /** C: the side of the square crops the image encoder takes (training and evaluation crop to it). */
+  readonly inputSize: number;
   /** Every variable of the method (encoders, heads, learnable loss layers, BatchNorm statistics). */
   readonly params: ParameterSet;
   /**

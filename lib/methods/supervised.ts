@@ -36,6 +36,10 @@ export class SupervisedClassifier implements PretrainingMethod {
   readonly image: VisionTransformer;
   readonly head: LinearParams;
 
+  get inputSize(): number {
+    return this.image.config.imageSize;
+  }
+
   constructor(config: SupervisedConfig) {
     this.config = { ...config, vision: { ...resolveViTConfig(config.vision), viewExperts: false } };
     this.params = new ParameterSet(config.seed);

@@ -22,8 +22,8 @@ import { train, type TrainHooks, type TrainResult, type TrainerConfig } from './
 export interface PretrainRunConfig {
   /** A folder made by `npm run prepare` (manifest.jsonl + images-<S>/). */
   data: string;
-  /** Side S of the image store to read (images-<S>). */
-  imageSize: number;
+  /** Side S of the image store to read (images-<S>); default: the one the manifest names (the last `prepare` into `data`). */
+  imageSize?: number;
   /** A vocab.txt; without it a WordPiece vocabulary of `vocabSize` is built from the training reports. */
   vocab?: string;
   vocabSize?: number;
@@ -49,7 +49,7 @@ export function readPretrainConfig(file: string): PretrainRunConfig {
   } catch (error) {
     throw new Error(`${file}: cannot read the run config: ${(error as Error).message}`);
   }
-  for (const field of ['data', 'imageSize', 'model', 'trainer', 'out'] as const) {
+  for (const field of ['data', 'model', 'trainer', 'out'] as const) {
     if (raw[field] === undefined) throw new Error(`${file}: missing field "${field}"`);
   }
   if (raw.method !== undefined && !methodNames().includes(raw.method)) throw new Error(`${file}: field "method": unknown method "${raw.method}" (known: ${methodNames().join(', ')})`);
@@ -70,7 +70,9 @@ export function finalModelDir(runDir: string): string {
 /** Runs (or resumes) the pre-training a config describes. */
 export async function runPretraining(config: PretrainRunConfig, hooks: TrainHooks = {}): Promise<{ result: TrainResult; method: PretrainingMethod; tokenizer: WordPieceTokenizer }> {
   const log = hooks.log ?? ((line: string) => console.log(line));
-  const { records } = readManifest(config.data);
+  const { records, info } = readManifest(config.data);
+  const imageSize = config.imageSize ?? info.imageStore?.size;
+  if (imageSize === undefined) throw new Error(`${config.data}: manifest.json names no image store; give the run config an imageSize`);
   const trainRecords = recordsOfSplit(records, 'train');
   if (trainRecords.length === 0) throw new Error(`${config.data}: the manifest has no training records`);
   fs.mkdirSync(config.out, { recursive: true });
@@ -83,7 +85,7 @@ export async function runPretraining(config: PretrainRunConfig, hooks: TrainHook
   const interrupt = hooks.signal ? null : interruptOnSigint({ log });
   let result: TrainResult;
   try {
-    result = await train(method, { storeDir: imageStoreDir(config.data, config.imageSize), records: trainRecords, tokenizer }, { ...config.trainer, stages }, config.out, { ...hooks, signal: hooks.signal ?? interrupt!.signal });
+    result = await train(method, { storeDir: imageStoreDir(config.data, imageSize), records: trainRecords, tokenizer }, { ...config.trainer, stages }, config.out, { ...hooks, signal: hooks.signal ?? interrupt!.signal });
   } catch (error) {
     method.dispose();
     throw error;
@@ -94,7 +96,7 @@ export async function runPretraining(config: PretrainRunConfig, hooks: TrainHook
     const final = finalModelDir(config.out);
     await saveParameters(method.params, final, method.describe());
     tokenizer.saveVocab(path.join(final, 'vocab.txt'));
-    writeFileAtomicSync(path.join(final, 'run.json'), JSON.stringify({ ...config, stages }, null, 2) + '\n');
+    writeFileAtomicSync(path.join(final, 'run.json'), JSON.stringify({ ...config, method: config.method ?? 'medst', imageSize, stages }, null, 2) + '\n');
     log(`${methodName}: final model written to ${final}`);
   }
   return { result, method, tokenizer };

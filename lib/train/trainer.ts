@@ -26,8 +26,8 @@ export interface TrainerConfig {
   chunksPerBatch?: number;
   /** Exactly this many image–report pairs per step (the CPU presets); an epoch's last, smaller batch is dropped. */
   rowsPerBatch?: number;
-  /** C: training crop side. */
-  crop: number;
+  /** C: training crop side; default (and the only value accepted) the method's `inputSize`. */
+  crop?: number;
   /** Rotation/scale/intensity jitter of the training crops (default none; lib/data/jitter.ts). */
   jitter?: JitterConfig;
   /** L: token length. */
@@ -119,6 +119,8 @@ export class TrainingInterrupted extends Error {
  */
 export async function train(method: PretrainingMethod, data: TrainingData, config: TrainerConfig, runDir: string, hooks: TrainHooks = {}): Promise<TrainResult> {
   validateSchedule(config.stages, { lossNames: method.lossNames, checkStage: method.checkStage?.bind(method) });
+  // One source for the crop: the model's input size.
+  if (config.crop !== undefined && config.crop !== method.inputSize) throw new Error(`trainer: crop ${config.crop} does not match the model's input size ${method.inputSize} (leave crop out to use the model's)`);
   if (config.jitter) validateJitter(config.jitter);
   const log = hooks.log ?? ((line: string) => console.log(line));
   fs.mkdirSync(runDir, { recursive: true });
@@ -158,7 +160,7 @@ export async function train(method: PretrainingMethod, data: TrainingData, confi
         chunksPerBatch: config.chunksPerBatch,
         rowsPerBatch: config.rowsPerBatch,
         dropLast: config.rowsPerBatch !== undefined,
-        crop: config.crop,
+        crop: method.inputSize,
         augment: true,
         jitter: config.jitter ?? null,
         shuffle: true,

@@ -16,6 +16,7 @@ const [lrArg, epochsArg] = process.argv.slice(2);
 class LinearPixels implements PretrainingMethod {
   readonly lossNames = ['supervised'] as const;
   readonly name = 'linear';
+  readonly inputSize = 64;
   readonly params = new ParameterSet(1);
   readonly w = this.params.create('w', [256, 14], { kind: 'zeros' });
   readonly b = this.params.create('b', [14], { kind: 'zeros' });

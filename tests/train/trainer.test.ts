@@ -26,6 +26,7 @@ import { nativeBackend, tf } from '../helpers/tf.ts';
 class TinyMethod implements PretrainingMethod {
   readonly name = 'tiny';
   readonly lossNames = ['global', 'fmc'];
+  readonly inputSize = 32;
   readonly params: ParameterSet;
   poison = false;
   constructor(seed: number, vocab: number) {
@@ -209,6 +210,8 @@ test.serial('the method slot: a method registered by name trains through it; ste
   // The schedule is checked against the method's own loss names.
   const wrong = { ...config, stages: [{ ...config.stages[0]!, losses: { rmr: 1 } }] };
   await t.throwsAsync(train(method, data, wrong, path.join(workDir, 'run-slot-wrong'), quiet), { message: /unknown loss "rmr" \(this method computes: global, fmc\)/ });
+  // One source for the crop: the model's input size.
+  await t.throwsAsync(train(method, data, { ...config, crop: 40 }, path.join(workDir, 'run-slot-crop'), quiet), { message: /crop 40 does not match the model's input size 32/ });
   const first = await train(method, data, config, path.join(workDir, 'run-slot'), quiet);
   t.true(first.finished);
   t.deepEqual(method.draws.map(([step]) => step), first.steps.map((s) => s.step), 'each step sees its own index');
