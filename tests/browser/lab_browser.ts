@@ -398,13 +398,29 @@ async function main(): Promise<void> {
     }
   } finally {
     await browser.close();
-    lab.child.kill('SIGINT');
+    // Kernels first, then the server: on SIGINT with kernels running Jupyter asks for a confirmation nobody gives.
+    await fetch(`${lab.base}/api/sessions?token=${lab.token}`).then((r) => r.json() as Promise<Array<{ id: string }>>).then((sessions) => Promise.all(sessions.map((s) => fetch(`${lab.base}/api/sessions/${s.id}?token=${lab.token}`, { method: 'DELETE' })))).catch(() => {});
+    await stopLab(lab.child);
   }
   if (problems.length > 0) {
     console.error(`\n[browser] ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join('\n')}\nscreenshots: ${OUT}`);
     process.exit(1);
   }
   console.log(`[browser] ${notebooks.length} notebook(s) ok; screenshots in ${OUT}`);
+  // Nothing of the server may keep this process alive (a kernel outliving it would hold its log pipe).
+  process.exit(0);
+}
+
+/** SIGTERM (no confirmation prompt), then SIGKILL if the server is still up after 15 s. */
+async function stopLab(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+  child.stdout?.destroy();
+  child.stderr?.destroy();
 }
 
 await main();
