@@ -106,6 +106,11 @@ export function trainingProgress(options: TrainingProgressOptions = {}): Trainin
     displayBundle({ 'text/html': progressHtml(state, logLines), 'text/plain': `${state.label} ${state.done}/${state.total}` }, { displayId, update: shown });
     shown = true;
   };
+  // In a notebook the display takes its place at once (above what the cell shows later), waiting for the first stage.
+  if (mode === 'notebook') {
+    displayBundle({ 'text/html': '<div class="medst-progress" style="font-family:monospace;font-size:12px">training: starting…</div>', 'text/plain': 'training: starting' }, { displayId });
+    shown = true;
+  }
   const startStage = (stage: StageConfig, index: number, steps: number): void => {
     state = { label: `stage ${index + 1}: ${stage.name}`, total: steps, done: 0, started: Date.now(), last: null };
     if (mode === 'notebook') draw(true);

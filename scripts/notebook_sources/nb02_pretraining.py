@@ -56,6 +56,8 @@ saves a checkpoint; running the cell again resumes from it (to start over, delet
 the run folder or re-run the data cell).
 """),
 ("code", """
+// The progress bar first: it shows above the plots.
+const progress = medst.trainingProgress();
 const curvePlot = medst.liveFigure({ data: [], layout: { title: { text: "Probe AUROC and temporal macro accuracy after each epoch" }, height: 320 } });
 const curve = [];
 const drawCurve = () => curvePlot.update({
@@ -87,7 +89,6 @@ const run = {
   out: path.join(workDir, "run"),
 };
 const started = Date.now();
-const progress = medst.trainingProgress();
 const { result, method: trained, tokenizer } = await medst.runPretraining(run, medst.composeHooks(progress, {
   onStageStart: (stage, index) => boundaries.push({ step: steps.length, name: stage.name }),
   onStep: (record) => { steps.push(record); if (record.step % 5 === 0) draw(); },
