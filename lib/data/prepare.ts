@@ -2,7 +2,6 @@
  * Dataset preparation: a MIMIC-CXR-JPG tree → manifest + image store.
  * The CLI is `data-prep/prepare.ts`; notebooks call `prepareDataset` directly.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { acquireDirLock, type LockHolder } from '../util/dir_lock.ts';
 import { DataError, DataIssues } from './errors.ts';
@@ -159,13 +158,13 @@ async function prepareWith(
 ): Promise<PrepareResult> {
   const lock = acquireDirLock(options.outDir, `medst prepare (${shard ? `shard ${shard.index}/${shard.count}` : 'whole tree'})`, PREPARE_LOCK_FILE);
   try {
-    return { ...(await prepareLocked(options, pixels, shard)), tookOverLockFrom: lock.tookOverFrom };
+    return { ...(await prepareLocked(options, pixels, shard, () => lock.release())), tookOverLockFrom: lock.tookOverFrom };
   } finally {
     lock.release();
   }
 }
 
-async function prepareLocked(options: Omit<PrepareOptions, 'shard'>, pixels: PixelSourceFactory, shard: ShardSpec | null): Promise<Omit<PrepareResult, 'tookOverLockFrom'>> {
+async function prepareLocked(options: Omit<PrepareOptions, 'shard'>, pixels: PixelSourceFactory, shard: ShardSpec | null, releaseLock: () => void): Promise<Omit<PrepareResult, 'tookOverLockFrom'>> {
   const issues = new DataIssues({ strict: options.strict ?? false });
   const build = buildMimicManifest(options.mimicRoot, { issues, shard: shard ?? undefined });
   const candidates = build.records;
@@ -174,7 +173,7 @@ async function prepareLocked(options: Omit<PrepareOptions, 'shard'>, pixels: Pix
   // Commit what is done if the user interrupts, so a rerun resumes from there.
   const onSignal = () => {
     writer.close();
-    fs.rmSync(path.join(options.outDir, PREPARE_LOCK_FILE), { force: true });
+    releaseLock();
     process.exit(130);
   };
   process.once('SIGINT', onSignal);

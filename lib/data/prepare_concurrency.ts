@@ -1,7 +1,6 @@
 /**
- * How many decode workers `prepare` starts by default. Its own module, free of heavy
- * imports, because `npm run prepare`'s launcher reads it to size libuv's thread pool (on
- * which sharp decodes) before it starts the CLI process.
+ * How many decode workers `prepare` starts by default (the CLI's `--concurrency`
+ * default and `prepareDataset`'s); a module of its own, free of heavy imports.
  */
 import { availableParallelism } from 'node:os';
 

@@ -386,7 +386,7 @@ async function main(): Promise<void> {
         await screenshot(page, notebook).catch(() => {});
       }
       // Shut the notebook's kernel down before the next one.
-      await fetch(`${lab.base}/api/sessions?token=${lab.token}`).then((r) => r.json() as Promise<Array<{ id: string }>>).then((sessions) => Promise.all(sessions.map((s) => fetch(`${lab.base}/api/sessions/${s.id}?token=${lab.token}`, { method: 'DELETE' })))).catch(() => {});
+      await shutDownKernels(lab.base, lab.token);
       await page.close();
     }
     if (wanted.length === 0 || wanted.includes('interrupt')) {
@@ -399,7 +399,7 @@ async function main(): Promise<void> {
   } finally {
     await browser.close();
     // Kernels first, then the server: on SIGINT with kernels running Jupyter asks for a confirmation nobody gives.
-    await fetch(`${lab.base}/api/sessions?token=${lab.token}`).then((r) => r.json() as Promise<Array<{ id: string }>>).then((sessions) => Promise.all(sessions.map((s) => fetch(`${lab.base}/api/sessions/${s.id}?token=${lab.token}`, { method: 'DELETE' })))).catch(() => {});
+    await shutDownKernels(lab.base, lab.token);
     await stopLab(lab.child);
   }
   if (problems.length > 0) {
@@ -409,6 +409,12 @@ async function main(): Promise<void> {
   console.log(`[browser] ${notebooks.length} notebook(s) ok; screenshots in ${OUT}`);
   // Nothing of the server may keep this process alive (a kernel outliving it would hold its log pipe).
   process.exit(0);
+}
+
+/** Deletes every session, which shuts its kernel down. */
+async function shutDownKernels(base: string, token: string): Promise<void> {
+  const sessions = (await (await fetch(`${base}/api/sessions?token=${token}`)).json().catch(() => [])) as Array<{ id: string }>;
+  await Promise.all(sessions.map((s) => fetch(`${base}/api/sessions/${s.id}?token=${token}`, { method: 'DELETE' }))).catch(() => {});
 }
 
 /** SIGTERM (no confirmation prompt), then SIGKILL if the server is still up after 15 s. */
