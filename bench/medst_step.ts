@@ -11,7 +11,7 @@
  *   lib/train/regime.ts): fixed-size batches of `rowsPerBatch` = 32 rows
  *   (8 full chunks × T = 4), L = `maxTokens` = 64, vocabulary `vocabSize` =
  *   1000, crop 64 (= the preset's image size), learning rate of the regime; the
- *   model is `medstConfig(regime.preset, {...regime.modelOverrides, vocabSize})`
+ *   model is `medstConfig(regime.models.medst.preset, {...regime.models.medst.overrides, vocabSize})`
  *   as lib/train/run.ts builds it (conv stem, patch 8, width 192).
  * - `tiny`, `small`: 4 full chunks × T = 4 = 16 rows, L = 112, vocabulary
  *   28996 (Bio_ClinicalBERT's: the embedding table and its dense gradient),
@@ -105,7 +105,7 @@ export interface BenchShape {
 /** The regime that trains a preset under the same name (REGIMES.cpu for `cpu`), if any. */
 function regimeOf(preset: MedSTPreset): Regime | null {
   const regime = (REGIMES as Record<string, Regime>)[preset];
-  return regime && regime.preset === preset ? regime : null;
+  return regime && regime.models.medst.preset === preset ? regime : null;
 }
 
 /**
@@ -119,7 +119,7 @@ export function benchSetup(preset: MedSTPreset): { config: MedSTConfig; shape: B
   const regime = regimeOf(preset);
   if (regime) {
     if (regime.rowsPerBatch % chunkLength !== 0) throw new Error(`medst-step: REGIMES.${preset}.rowsPerBatch ${regime.rowsPerBatch} is not a multiple of T = ${chunkLength}`);
-    const config = medstConfig(regime.preset, { ...regime.modelOverrides, vocabSize: regime.vocabSize });
+    const config = medstConfig(regime.models.medst.preset, { ...regime.models.medst.overrides, vocabSize: regime.vocabSize });
     const shape: BenchShape = {
       chunks: regime.rowsPerBatch / chunkLength,
       chunkLength,

@@ -17,7 +17,7 @@ import { loadFrozenModel } from '../lib/eval/embed.ts';
 import { fineTuneProbe } from '../lib/eval/fine_tune.ts';
 import { majorityMetrics, rawPixelMetrics } from '../lib/eval/references.ts';
 import { imageStoreDir } from '../lib/data/prepare.ts';
-import { MedST } from '../lib/methods/medst.ts';
+import { restoreMethod } from '../lib/methods/registry.ts';
 import { HEADLINE_METRICS, evaluateSuite } from '../lib/eval/suite.ts';
 import { writeFileAtomicSync } from '../lib/util/atomic_file.ts';
 
@@ -48,7 +48,7 @@ const { records } = readManifest(path.resolve(opts.prepared));
 const data = { cohortDir: path.resolve(opts.cohort), preparedDir: path.resolve(opts.prepared), imageSize: Number(opts.imageSize), records };
 const result = await evaluateSuite(model, data, { quick: opts.quick });
 // Reference rows beside the model: what the numbers mean.
-const randomInit = new MedST(model.method.config);
+const randomInit = restoreMethod(model.description, 'the model'); // the same architecture at its initial weights
 const random = await evaluateSuite({ ...model, method: randomInit }, data, { quick: opts.quick });
 randomInit.dispose();
 const references = {

@@ -10,8 +10,10 @@ export interface ResNetConfig {
   baseWidth: number;
   /** Input channels: 1 (single-channel stem) or 3. */
   inChannels: number;
-  /** Nominal input side, used by smoke tests and docs only (any multiple of 32 works). */
+  /** Input side C (the crop the method takes); a multiple of the total stride (32, or 16 without the stem pool). */
   imageSize: number;
+  /** Max-pool after the stem (torchvision: true, total stride 32); false halves the stride to 16, a finer grid for small CPU inputs. */
+  stemPool: boolean;
   /** BatchNorm epsilon (PyTorch: 1e-5). */
   bnEps: number;
   /** BatchNorm momentum (PyTorch: 0.1). */
@@ -28,6 +30,7 @@ export const RESNET50 = {
   baseWidth: 64,
   inChannels: 1,
   imageSize: 224,
+  stemPool: true,
   bnEps: 1e-5,
   bnMomentum: 0.1,
 } as const satisfies ResNetConfig;
@@ -51,7 +54,14 @@ export function resolveResNetConfig(input: ResNetConfigInput = {}): ResNetConfig
   for (const key of ['baseWidth', 'inChannels', 'imageSize'] as const) {
     if (!(Number.isInteger(config[key]) && config[key] > 0)) throw new Error(`resolveResNetConfig: ${key} must be a positive integer, got ${config[key]}`);
   }
+  const stride = resnetStride(config);
+  if (config.imageSize % stride !== 0) throw new Error(`resolveResNetConfig: imageSize ${config.imageSize} is not a multiple of the total stride ${stride}`);
   return config;
+}
+
+/** Total stride of layer4: 32 (16 without the stem max-pool). */
+export function resnetStride(config: ResNetConfig): number {
+  return config.stemPool ? 32 : 16;
 }
 
 /** Output channels of stage s (0-based): baseWidth · 2^s · 4. */

@@ -17,6 +17,7 @@ import type { ManifestRecord } from './manifest.ts';
 import { chunkSequences } from './sequences.ts';
 import type { WordPieceTokenizer } from './tokenizer/index.ts';
 import type { JitterConfig } from './jitter.ts';
+import { sentenceIdsOf, sentenceTokensOf } from './sentence_ids.ts';
 
 /** How batches are made. */
 export interface BatchLoaderConfig {
@@ -43,6 +44,10 @@ export interface BatchLoaderConfig {
   prefetch?: number;
   /** Read images in a worker thread (default true). */
   useWorker?: boolean;
+  /** Read lateral views (default true; false leaves every row without one). */
+  lateral?: boolean;
+  /** Give each token its sentence index, for up to this many sentences per report (default 0: no `sentenceIds`). */
+  sentences?: number;
 }
 
 /** One batch as typed arrays; B rows, full chunks' rows first. */
@@ -68,6 +73,8 @@ export interface HostBatch extends ImageBatch {
   fullChunks: number;
   /** T. */
   chunkLength: number;
+  /** Int32Array [B, L]: sentence of each token, −1 for special, padding and overflow tokens (when the loader gives sentences). */
+  sentenceIds?: Int32Array;
 }
 
 /** A batch as tensors; the caller owns (disposes) them. */
@@ -103,10 +110,10 @@ interface Pending {
 
 /** Batches over a set of manifest records and a prepared image store. */
 export class BatchLoader {
-  readonly config: BatchLoaderConfig & Required<Pick<BatchLoaderConfig, 'prefetch' | 'useWorker'>>;
+  readonly config: BatchLoaderConfig & Required<Pick<BatchLoaderConfig, 'prefetch' | 'useWorker' | 'lateral' | 'sentences'>>;
   private readonly records: ManifestRecord[];
   private readonly store: ImageStore;
-  private readonly tokens: { inputIds: Int32Array; attentionMask: Int32Array; wordIds: Int32Array };
+  private readonly tokens: { inputIds: Int32Array; attentionMask: Int32Array; wordIds: Int32Array; sentenceIds: Int32Array | null };
   private readonly rowOf = new Map<string, number>();
   private readonly worker: Worker | null;
   private readonly pending = new Map<number, Pending>();
@@ -119,17 +126,18 @@ export class BatchLoader {
    * @param records The manifest records to draw from (e.g. one split).
    */
   constructor(storeDir: string, records: readonly ManifestRecord[], tokenizer: WordPieceTokenizer, config: BatchLoaderConfig) {
-    this.config = { prefetch: 2, useWorker: true, ...config };
+    this.config = { prefetch: 2, useWorker: true, lateral: true, sentences: 0, ...config };
     this.records = [...records];
     this.store = ImageStore.open(storeDir);
     if (this.config.crop > this.store.size) throw new Error(`BatchLoader: crop ${this.config.crop} is larger than the stored images (${this.store.size})`);
     for (const record of this.records) {
       if (!this.store.has(record.id)) throw new Error(`BatchLoader: image ${record.id} is not in the store ${storeDir} (prepare the dataset again)`);
-      if (record.lateral && !this.store.has(record.lateral.id)) throw new Error(`BatchLoader: lateral image ${record.lateral.id} is not in the store ${storeDir}`);
+      if (this.config.lateral && record.lateral && !this.store.has(record.lateral.id)) throw new Error(`BatchLoader: lateral image ${record.lateral.id} is not in the store ${storeDir}`);
     }
     this.records.forEach((r, i) => this.rowOf.set(r.id, i));
     const encoded = tokenizer.encodeBatch(this.records.map((r) => r.report.text), { maxLength: this.config.maxTokens, padding: 'max_length', truncation: true });
-    this.tokens = { inputIds: encoded.inputIds, attentionMask: encoded.attentionMask, wordIds: encoded.wordIds };
+    const sentenceIds = this.config.sentences > 0 ? sentenceIdsOf(encoded.inputIds, encoded.attentionMask, this.records.length, this.config.maxTokens, sentenceTokensOf(tokenizer), this.config.sentences) : null;
+    this.tokens = { inputIds: encoded.inputIds, attentionMask: encoded.attentionMask, wordIds: encoded.wordIds, sentenceIds };
     this.worker = this.config.useWorker ? this.startWorker(storeDir) : null;
   }
 
@@ -175,7 +183,7 @@ export class BatchLoader {
   private imageRequest(planned: PlannedBatch<ManifestRecord>, epoch: number, index: number): ImageBatchRequest {
     return {
       frontal: Int32Array.from(planned.records, (r) => this.store.recordOf(r.id)),
-      lateral: Int32Array.from(planned.records, (r) => (r.lateral ? this.store.recordOf(r.lateral.id) : -1)),
+      lateral: Int32Array.from(planned.records, (r) => (this.config.lateral && r.lateral ? this.store.recordOf(r.lateral.id) : -1)),
       crop: this.config.crop,
       augment: this.config.augment,
       jitter: this.config.jitter ?? null,
@@ -200,11 +208,14 @@ export class BatchLoader {
     const inputIds = new Int32Array(rows * l);
     const attentionMask = new Int32Array(rows * l);
     const wordIds = new Int32Array(rows * l);
+    const all = this.tokens.sentenceIds;
+    const sentenceIds = all ? new Int32Array(rows * l) : null;
     planned.records.forEach((record, row) => {
       const from = this.rowOf.get(record.id)! * l;
       inputIds.set(this.tokens.inputIds.subarray(from, from + l), row * l);
       attentionMask.set(this.tokens.attentionMask.subarray(from, from + l), row * l);
       wordIds.set(this.tokens.wordIds.subarray(from, from + l), row * l);
+      sentenceIds?.set(all!.subarray(from, from + l), row * l);
     });
     return {
       ...images,
@@ -219,6 +230,7 @@ export class BatchLoader {
       stepIndex: planned.stepIndex,
       fullChunks: planned.fullChunks,
       chunkLength: planned.chunkLength,
+      ...(sentenceIds ? { sentenceIds } : {}),
     };
   }
 

@@ -90,5 +90,6 @@ export type { BatchPlanOptions, PlannedBatch } from './batch_plan.ts';
 export { assembleImageBatch, cropSeedOf } from './batch_images.ts';
 export type { ImageBatch, ImageBatchRequest } from './batch_images.ts';
 export { BatchLoader, toTensors } from './batches.ts';
+export { sentenceCounts, sentenceIdsOf, sentenceTokensOf, type SentenceTokens } from './sentence_ids.ts';
 export type { BatchLoaderConfig, HostBatch, TensorBatch } from './batches.ts';
 export * from './tokenizer/index.ts';

@@ -13,9 +13,10 @@ import type { ManifestRecord } from '../data/manifest.ts';
 import { recordsOfSplit } from '../data/manifest.ts';
 import { imageStoreDir } from '../data/prepare.ts';
 import { createTokenizer } from '../data/tokenizer/index.ts';
-import { MedST, medstConfig, type MedSTConfig, type MedSTPreset } from '../methods/medst.ts';
-import { resolveViTConfig } from '../configs/vit.ts';
-import type { PretrainingMethod } from '../methods/method.ts';
+import { medstConfig } from '../methods/medst.ts';
+import { createMethod } from '../methods/registry.ts';
+import type { ModelChoice, RegimeModels } from '../train/regime.ts';
+import type { TrainableMethod } from '../methods/method.ts';
 import { finalModelDir, runPretraining, type PretrainRunConfig } from '../train/run.ts';
 import { trainSupervisedCeiling } from '../train/supervised_run.ts';
 import type { TrainerConfig } from '../train/trainer.ts';
@@ -40,8 +41,8 @@ export interface ComparisonConfig {
   /** Stored image side S (images-S). */
   imageSize: number;
   seeds: number[];
-  preset: MedSTPreset;
-  modelOverrides: Partial<MedSTConfig>;
+  /** Each method's preset and overrides (a row's own overrides go on top). */
+  models: RegimeModels;
   trainer: Omit<TrainerConfig, 'stages' | 'seed'>;
   vocabSize: number;
   /** Every trained row gets 3 × epochsPerSlot epochs at this peak learning rate. */
@@ -65,8 +66,8 @@ export type ComparisonLog = (line: string) => void;
 /** Runs every row and returns (and writes) the results. */
 export async function runComparison(config: ComparisonConfig, records: readonly ManifestRecord[], log: ComparisonLog = console.log): Promise<ComparisonResults> {
   const storeDir = imageStoreDir(config.preparedDir, config.imageSize);
-  // One source for the crop: the model's input size (the ViT's image size).
-  const crop = resolveViTConfig(medstConfig(config.preset, { ...config.modelOverrides, vocabSize: config.vocabSize }).vision).imageSize;
+  // One source for the crop: the models' input size, the same for every row so that the rows compare.
+  const crop = commonInputSize(config);
   const results: ComparisonResults = { format: 'medst-comparison', version: 2, title: config.title, setup: setupOf(config), metrics: HEADLINE_METRICS, runs: [], curves: [] };
   const save = () => writeComparison(config.outDir, results);
   const label = (name: string) => REFERENCE_ROWS.find((r) => r.name === name)!.label;
@@ -86,7 +87,7 @@ export async function runComparison(config: ComparisonConfig, records: readonly 
     const file = path.join(runDir, CURVE_FILE);
     const curve: LearningCurve = { row, seed, points: fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as LearningCurve).points : [] };
     results.curves.push(curve);
-    return async ({ epochsDone, step, method }: { epochsDone: number; step: number; method: PretrainingMethod }) => {
+    return async ({ epochsDone, step, method }: { epochsDone: number; step: number; method: TrainableMethod }) => {
       const features = imageFeatureMatrix((f) => method.imageFeatures(f), storeDir, records, crop);
       const point = { epoch: epochsDone, step, metrics: evaluateImageFeatures(features, records, config.cohortDir, { curve: true }).metrics };
       curve.points = [...curve.points.filter((p) => p.epoch !== epochsDone), point].sort((a, b) => a.epoch - b.epoch);
@@ -116,8 +117,8 @@ export async function runComparison(config: ComparisonConfig, records: readonly 
     }
     if (config.supervised) {
       const runStarted = Date.now();
-      // The pre-trained rows' image encoder: the preset's vision config with the overrides.
-      const vision = medstConfig(config.preset, { ...config.modelOverrides, vocabSize: config.vocabSize }).vision;
+      // Med-ST's image encoder (the regime's ViT) with a linear head.
+      const vision = medstConfig(config.models.medst.preset, { ...config.models.medst.overrides, vocabSize: config.vocabSize }).vision;
       const model = await trainSupervisedCeiling({
         data: config.preparedDir,
         imageSize: config.imageSize,
@@ -148,11 +149,33 @@ export function runConfig(config: ComparisonConfig, variant: ExperimentVariant, 
     data: config.preparedDir,
     imageSize: config.imageSize,
     vocabSize: config.vocabSize,
-    model: { preset: config.preset, overrides: { ...config.modelOverrides, ...variant.overrides, seed } },
+    model: { preset: modelOf(config, variant.method).preset, overrides: { ...modelOf(config, variant.method).overrides, ...variant.overrides, seed } },
     stages: variantStages(variant, config.epochsPerSlot, config.learningRate),
     trainer: { ...config.trainer, seed },
     out: path.join(config.workDir, 'runs', `${variant.name}-s${seed}`),
   };
+}
+
+/** A method's model in the comparison's regime. */
+function modelOf(config: ComparisonConfig, method: string): ModelChoice {
+  const choice = config.models[method];
+  if (!choice) throw new Error(`comparison: the regime has no model for method "${method}" (it has: ${Object.keys(config.models).join(', ')})`);
+  return choice;
+}
+
+/** The input size every row's model takes; rows whose models differ cannot share reference rows. */
+function commonInputSize(config: ComparisonConfig): number {
+  const sizes = new Map<string, number>();
+  for (const variant of config.variants) {
+    if (sizes.has(variant.method)) continue;
+    const { preset, overrides } = modelOf(config, variant.method);
+    const method = createMethod(variant.method, { preset, overrides: { ...overrides, ...variant.overrides }, vocabSize: config.vocabSize });
+    sizes.set(variant.method, method.inputSize);
+    method.dispose();
+  }
+  const distinct = [...new Set(sizes.values())];
+  if (distinct.length !== 1) throw new Error(`comparison: the rows' models take different input sizes (${[...sizes].map(([m, s]) => `${m} ${s}`).join(', ')}); give every method the regime's crop`);
+  return distinct[0]!;
 }
 
 /** "probe 0.812 (n=539), temporal macro 0.47 (n=269), ..." */
@@ -180,7 +203,7 @@ async function saveRandomInit(config: PretrainRunConfig, records: readonly Manif
   if (fs.existsSync(path.join(final, 'config.json'))) return;
   const train = recordsOfSplit([...records], 'train');
   const tokenizer = await createTokenizer({ kind: 'corpus', corpus: train.map((r) => r.report.text), build: { vocabSize: config.vocabSize } });
-  const method = new MedST(medstConfig(config.model.preset, { ...config.model.overrides, vocabSize: tokenizer.vocabSize }));
+  const method = createMethod(config.method ?? 'medst', { preset: config.model.preset, overrides: config.model.overrides, vocabSize: tokenizer.vocabSize });
   await saveParameters(method.params, final, method.describe());
   tokenizer.saveVocab(path.join(final, 'vocab.txt'));
   method.dispose();

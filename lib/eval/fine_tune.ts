@@ -44,21 +44,22 @@ const labelsOf = (r: ManifestRecord) => CHEXPERT_COMPETITION_LABELS.map((l) => (
 export async function fineTuneProbe(modelDir: string, data: SuiteData, config: Partial<FineTuneConfig> = {}): Promise<FineTuneResult> {
   const c = { ...DEFAULT_FINE_TUNE, ...config };
   const model = await loadFrozenModel(modelDir, { maxTokens: c.maxTokens });
-  const encoder = model.method.image;
+  const method = model.method;
+  const width = method.featureWidth;
   const k = CHEXPERT_COMPETITION_LABELS.length;
   const head = new ParameterSet(c.seed);
-  const weight = head.create('weight', [encoder.config.width, k], { kind: 'glorotUniform', fanIn: encoder.config.width, fanOut: k });
+  const weight = head.create('weight', [width, k], { kind: 'glorotUniform', fanIn: width, fanOut: k });
   const bias = head.create('bias', [k], { kind: 'zeros' });
   const trainAll = data.records.filter((r) => r.split === 'train');
   const picked = sampleFraction(trainAll.map((r) => labelsOf(r).indexOf(1) + 1), c.fraction, c.seed).map((i) => trainAll[i]!);
   const test = data.records.filter((r) => r.split !== 'train');
   const storeDir = imageStoreDir(data.preparedDir, data.imageSize);
   const loaderFor = (records: ManifestRecord[], train: boolean) =>
-    new BatchLoader(storeDir, records, model.tokenizer, { chunkLength: 1, chunksPerBatch: c.batchSize, crop: model.crop, augment: train, shuffle: train, seed: c.seed, maxTokens: 8, useWorker: false });
-  const params: Array<[string, tf.Variable]> = [...encoder.params.named({ trainableOnly: true }), ['head.weight', weight], ['head.bias', bias]];
+    new BatchLoader(storeDir, records, model.tokenizer, { chunkLength: 1, chunksPerBatch: c.batchSize, crop: model.crop, augment: train, shuffle: train, seed: c.seed, maxTokens: 8, useWorker: false, lateral: false });
+  const params: Array<[string, tf.Variable]> = [...method.imageParams.named({ trainableOnly: true }), ['head.weight', weight], ['head.bias', bias]];
   const nameOf = new Map(params.map(([n, v]) => [v.name, n]));
   const optimizer = new AdamW({ weightDecay: 0.01 });
-  const logits = (frontal: tf.Tensor4D) => tf.add(tf.matMul(encoder.forward({ frontal }).global, weight), bias) as tf.Tensor2D;
+  const logits = (frontal: tf.Tensor4D, training: boolean) => tf.add(tf.matMul(method.imageFeatures(frontal, { training }), weight), bias) as tf.Tensor2D;
   const losses: number[] = [];
   try {
     const train = loaderFor(picked, true);
@@ -69,7 +70,7 @@ export async function fineTuneProbe(modelDir: string, data: SuiteData, config: P
         for await (const batch of train.epoch(epoch)) {
           const frontal = tf.tensor4d(batch.frontal, [batch.rows, batch.crop, batch.crop, 1]);
           const targets = tf.tensor2d(batch.records.flatMap(labelsOf), [batch.rows, k]);
-          const { value, grads } = tf.variableGrads(() => tf.losses.sigmoidCrossEntropy(targets, logits(frontal)) as tf.Scalar, params.map(([, v]) => v));
+          const { value, grads } = tf.variableGrads(() => tf.losses.sigmoidCrossEntropy(targets, logits(frontal, true)) as tf.Scalar, params.map(([, v]) => v));
           const named: Record<string, tf.Tensor> = {};
           for (const [tfName, g] of Object.entries(grads)) named[nameOf.get(tfName)!] = g;
           const { grads: clipped } = clipByGlobalNorm(named, 1);
@@ -88,17 +89,18 @@ export async function fineTuneProbe(modelDir: string, data: SuiteData, config: P
     const evaluation = loaderFor(test, false);
     try {
       for await (const batch of evaluation.epoch(0)) {
-        const probabilities = tf.tidy(() => tf.sigmoid(logits(tf.tensor4d(batch.frontal, [batch.rows, batch.crop, batch.crop, 1]))).dataSync() as Float32Array);
+        const probabilities = tf.tidy(() => tf.sigmoid(logits(tf.tensor4d(batch.frontal, [batch.rows, batch.crop, batch.crop, 1]), false)).dataSync() as Float32Array);
         batch.records.forEach((r, b) => scores.set(probabilities.subarray(b * k, (b + 1) * k), row.get(r.id)! * k));
       }
     } finally {
       await evaluation.close();
     }
-    const auroc = rocAucMultiLabel(test.flatMap(labelsOf), scores, k).macro;
+    // A label with one class in a small held-out split has no AUROC: the macro is over the others.
+    const auroc = rocAucMultiLabel(test.flatMap(labelsOf), scores, k, { onUndefined: 'skip' }).macro;
     return { auroc, losses, trainImages: picked.length };
   } finally {
     optimizer.dispose();
     head.dispose();
-    model.method.dispose();
+    method.dispose();
   }
 }

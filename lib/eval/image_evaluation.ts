@@ -78,7 +78,8 @@ export function evaluateImageFeatures(image: Matrix, records: readonly ManifestR
     const y = Float32Array.from(picked.flatMap((i) => competitionTargets(train[i]!)));
     const probe = fitLinearProbe(x, { data: y, rows: picked.length, cols: k }, { loss: 'sigmoid', ...(options.quick ? { maxIterations: 50 } : {}) });
     const scores = probeScores(probe, testX);
-    metrics[`probe_auroc_${Math.round(fraction * 100)}`] = { value: rocAucMultiLabel(testY, scores.data, k).macro, n: test.length };
+    // A label with one class in a small test split has no AUROC: the macro is over the others (as the temporal task does).
+    metrics[`probe_auroc_${Math.round(fraction * 100)}`] = { value: rocAucMultiLabel(testY, scores.data, k, { onUndefined: 'skip' }).macro, n: test.length };
   }
 
   let temporalCv: TemporalCvResult | null = null;
@@ -100,8 +101,15 @@ export function evaluateImageFeatures(image: Matrix, records: readonly ManifestR
       metrics.temporal_acc = { value: mean(temporalSplit.findings.map((f) => f.accuracy)), n: testPairs };
     }
     if (!options.curve) {
-      temporalCv = crossValidateTemporal(input, { folds: options.quick ? 3 : 5, seeds: options.quick ? [0] : [0, 1, 2] });
-      metrics.temporal_cv_acc = { value: mean(temporalCv.findings.filter((f) => f.pairs > 0).map((f) => f.accuracy.mean)), n: pairs.length };
+      const folds = options.quick ? 3 : 5;
+      // Patient-grouped folds need at least as many patients with a label as folds (small cohorts may not have them for every finding).
+      const cvFindings = Object.entries(input.labels)
+        .filter(([, labels]) => new Set(labels.flatMap((v, i) => (v !== null ? [input.subjectIds[i]] : []))).size >= folds)
+        .map(([finding]) => finding);
+      if (cvFindings.length) {
+        temporalCv = crossValidateTemporal(input, { folds, seeds: options.quick ? [0] : [0, 1, 2], findings: cvFindings });
+        metrics.temporal_cv_acc = { value: mean(temporalCv.findings.filter((f) => f.pairs > 0).map((f) => f.accuracy.mean)), n: pairs.length };
+      }
     }
   }
   return { metrics, temporalCv, temporalSplit };

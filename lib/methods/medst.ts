@@ -17,7 +17,7 @@ import type { ScheduleRules, StageConfig } from '../train/schedule.ts';
 import { globalContrastiveLoss } from '../objectives/global_contrastive.ts';
 import { createLocalWeightingParams, localAlignmentLoss, type LocalWeightingParams } from '../objectives/local_alignment.ts';
 import { temporalLoss } from '../objectives/temporal.ts';
-import type { LossTerms, PretrainingMethod, StepInput } from './method.ts';
+import type { BatchContents, ImageEmbedding, LossTerms, PretrainingMethod, StepInput, TextInput } from './method.ts';
 
 /** Everything that defines a Med-ST model. */
 export interface MedSTConfig {
@@ -106,6 +106,22 @@ export class MedST implements PretrainingMethod {
     return this.image.config.imageSize;
   }
 
+  get batchContents(): BatchContents {
+    return { lateral: this.config.useLateral, sentences: 0 };
+  }
+
+  get imageParams(): ParameterSet {
+    return this.image.params;
+  }
+
+  get featureWidth(): number {
+    return this.image.config.width;
+  }
+
+  get embeddingWidth(): number {
+    return this.config.head.outputWidth;
+  }
+
   checkStage(stage: StageConfig): string | null {
     return MEDST_SCHEDULE_RULES.checkStage!(stage);
   }
@@ -159,7 +175,7 @@ export class MedST implements PretrainingMethod {
   }
 
   /** Text side only. */
-  encodeText(batch: Pick<HostBatch, 'inputIds' | 'attentionMask' | 'wordIds' | 'rows' | 'maxTokens'>, training: boolean): Pick<MedSTEmbeddings, 'textGlobal' | 'textLocal' | 'wordMask'> {
+  encodeText(batch: TextInput, training: boolean): Pick<MedSTEmbeddings, 'textGlobal' | 'textLocal' | 'wordMask'> {
     return tf.tidy(() => {
       const features = this.text.forward({
         inputIds: batch.inputIds,
@@ -177,7 +193,25 @@ export class MedST implements PretrainingMethod {
   }
 
   imageFeatures(frontal: tf.Tensor4D): tf.Tensor2D {
-    return this.image.forward({ frontal }).global;
+    return this.image.forward({ frontal }).global; // no BatchNorm in the ViT: training mode changes nothing
+  }
+
+  embedImages(frontal: tf.Tensor4D): ImageEmbedding {
+    const e = this.encodeImages({ frontal }, false);
+    tf.dispose([e.imageLocal, e.patchMask]);
+    return { features: e.imageFeatures, joint: e.imageGlobal };
+  }
+
+  embedTexts(text: TextInput): tf.Tensor2D {
+    const e = this.encodeText(text, false);
+    tf.dispose([e.textLocal, e.wordMask]);
+    return e.textGlobal;
+  }
+
+  denseFeatures(frontal: tf.Tensor4D): { features: tf.Tensor3D; grid: number } {
+    const out = this.image.forward({ frontal });
+    tf.dispose([out.global, out.localMask]);
+    return { features: out.local, grid: this.inputSize / this.image.config.patchSize };
   }
 
   /** Both sides of a batch. */
@@ -213,7 +247,7 @@ export class MedST implements PretrainingMethod {
     return terms;
   }
 
-  describe(): unknown {
+  describe(): { method: string } & Record<string, unknown> {
     return { method: this.name, ...this.config, vision: this.image.config, text: this.text.config };
   }
 
@@ -238,4 +272,10 @@ export function medstConfig(preset: MedSTPreset, overrides: Partial<MedSTConfig>
   resolveViTConfig(config.vision);
   resolveBertConfig(config.text);
   return config;
+}
+
+/** The config a Med-ST checkpoint's description holds (older checkpoints predate the learned temperature). */
+export function medstConfigFromDescription(described: MedSTConfig): MedSTConfig {
+  const { vision, text, head, useLateral, temperatures, varianceLambda, seed } = described;
+  return { vision, text, head, useLateral, temperatures, learnGlobalTemperature: described.learnGlobalTemperature ?? false, varianceLambda, seed };
 }

@@ -1,10 +1,14 @@
 /**
  * Methods by name: a run config names its method, and the registry builds it
- * from typed options. A new method is its own files plus one `registerMethod`
- * line here (tests register their fake methods the same way).
+ * from typed options (each method's own config type and resolver), rebuilds it
+ * from a checkpoint's description, and gives its default schedule. A new
+ * method is its own files plus one `registerMethod` call here (tests register
+ * their fake methods the same way).
  */
-import { MEDST_PRESETS, MedST, medstConfig, type MedSTPreset } from './medst.ts';
+import { MEDST_PRESETS, MedST, medstConfig, medstConfigFromDescription, type MedSTConfig, type MedSTPreset } from './medst.ts';
 import type { PretrainingMethod } from './method.ts';
+import { PRIOR_PRESETS, PRIOR_SCHEDULE, Prior, checkPriorConfig, priorConfig, type PriorConfig, type PriorPreset } from './prior.ts';
+import { DEFAULT_CURRICULUM, type StageConfig } from '../train/schedule.ts';
 
 /** What building a method takes: a preset of that method, overrides of its config, the tokenizer's vocabulary size. */
 export interface MethodBuildOptions {
@@ -19,6 +23,10 @@ export interface MethodEntry {
   /** The presets `create` accepts. */
   presets: readonly string[];
   create(options: MethodBuildOptions): PretrainingMethod;
+  /** The stages a run config without `stages` trains with (the paper's schedule as data). */
+  schedule: readonly StageConfig[];
+  /** Rebuilds the method (fresh weights at its seed) from what its `describe()` stored in a checkpoint's config.json. */
+  restore(description: Record<string, unknown>): PretrainingMethod;
 }
 
 const entries = new Map<string, MethodEntry>();
@@ -45,6 +53,26 @@ export function createMethod(name: string, options: MethodBuildOptions): Pretrai
   return entry.create(options);
 }
 
+/**
+ * Rebuilds a method from a checkpoint's description (config.json): the
+ * `method` field names the registered method, the rest is its config.
+ * @param source where the description came from, for errors
+ */
+export function restoreMethod(description: unknown, source: string): PretrainingMethod {
+  const named = description as { method?: unknown } | null;
+  if (named === null || typeof named !== 'object' || typeof named.method !== 'string') throw new Error(`${source}: no "method" field (which method built this checkpoint?)`);
+  const entry = entries.get(named.method);
+  if (!entry) throw new Error(`${source}: unknown method "${named.method}" (known: ${methodNames().join(', ')})`);
+  return entry.restore(description as Record<string, unknown>);
+}
+
+/** The default schedule of a registered method (a copy: callers may edit it). */
+export function methodSchedule(name: string): StageConfig[] {
+  const entry = entries.get(name);
+  if (!entry) throw new Error(`unknown method "${name}" (known: ${methodNames().join(', ')})`);
+  return structuredClone(entry.schedule) as StageConfig[];
+}
+
 /** The method as Med-ST, for code that reads Med-ST's own parts (attention maps, alignment maps). */
 export function asMedST(method: PretrainingMethod): MedST {
   if (!(method instanceof MedST)) throw new Error(`expected a Med-ST model, got method "${method.name}"`);
@@ -55,4 +83,14 @@ registerMethod({
   name: 'medst',
   presets: Object.keys(MEDST_PRESETS),
   create: ({ preset, overrides, vocabSize }) => new MedST(medstConfig(preset as MedSTPreset, { ...(overrides ?? {}), vocabSize })),
+  schedule: DEFAULT_CURRICULUM,
+  restore: (d) => new MedST(medstConfigFromDescription(d as unknown as MedSTConfig)),
+});
+
+registerMethod({
+  name: 'prior',
+  presets: Object.keys(PRIOR_PRESETS),
+  create: ({ preset, overrides, vocabSize }) => new Prior(priorConfig(preset as PriorPreset, { ...(overrides ?? {}), vocabSize })),
+  schedule: PRIOR_SCHEDULE,
+  restore: ({ method: _method, ...config }) => new Prior(checkPriorConfig(config as unknown as PriorConfig)),
 });

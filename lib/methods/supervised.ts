@@ -13,7 +13,7 @@ import type { ManifestRecord } from '../data/manifest.ts';
 import { createLinear, linear, type LinearParams } from '../models/layers/linear.ts';
 import { ParameterSet } from '../models/params.ts';
 import { VisionTransformer } from '../models/vit.ts';
-import type { LossTerms, PretrainingMethod, StepInput } from './method.ts';
+import type { BatchContents, LossTerms, StepInput, TrainableMethod } from './method.ts';
 
 /** Everything that defines the supervised ceiling model. */
 export interface SupervisedConfig {
@@ -28,9 +28,10 @@ export function supervisedTargets(records: readonly ManifestRecord[]): Float32Ar
   return out;
 }
 
-export class SupervisedClassifier implements PretrainingMethod {
+export class SupervisedClassifier implements TrainableMethod {
   readonly name = 'supervised';
   readonly lossNames = ['supervised'] as const;
+  readonly batchContents: BatchContents = { lateral: false, sentences: 0 };
   readonly config: SupervisedConfig;
   readonly params: ParameterSet;
   readonly image: VisionTransformer;
@@ -62,7 +63,7 @@ export class SupervisedClassifier implements PretrainingMethod {
     });
   }
 
-  describe(): unknown {
+  describe(): { method: string } & Record<string, unknown> {
     return { method: this.name, ...this.config, vision: this.image.config };
   }
 

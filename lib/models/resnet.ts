@@ -117,7 +117,7 @@ export class ResNet {
     const maps = tf.tidy('resnetForward', () => {
       let x = tf.relu(this.bn1.forward(conv(images, this.conv1, 2, 3), { training })) as tf.Tensor4D;
       // Max-pool 3×3/2 pad 1: zero padding is exact after ReLU (values ≥ 0).
-      x = tf.maxPool(tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]), 3, 2, 'valid');
+      if (c.stemPool) x = tf.maxPool(tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]), 3, 2, 'valid');
       const out: tf.Tensor4D[] = [];
       for (const stage of this.layers) {
         for (const block of stage) x = block.forward(x, training);

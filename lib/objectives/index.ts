@@ -25,5 +25,8 @@ export {
   type TemporalOptions,
   type TemporalTerms,
 } from './temporal.ts';
-export { L2_EPS, MASKED_LOGIT, diagonalCrossEntropy, l2Normalize, maskedLogSoftmax, maskedSoftmax } from './ops.ts';
+export { L2_EPS, MASKED_LOGIT, diagonalCrossEntropy, l2Normalize, maskedLogSoftmax, maskedSoftmax, stopGradient } from './ops.ts';
+export { clipLoss, sameReportContrastiveLoss, sigmoidCrossAttention, simsiamLoss } from './prior_alignment.ts';
+export { assignPrototypes, gumbelNoise, prototypeLoss, type PrototypeAssignment } from './prototypes.ts';
+export { optimalAssignment, sentenceReconstructionLoss, type SentenceReconstructionOutput } from './sentence_matching.ts';
 export { temporalAlignmentMaps, type TemporalAlignmentMaps } from './temporal_maps.ts';

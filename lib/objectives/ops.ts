@@ -109,3 +109,13 @@ export function checkPositive(fn: string, name: string, value: number): void {
 export function toKeep(mask: tf.Tensor): tf.Tensor {
   return mask.dtype === 'bool' ? mask : tf.greater(tf.cast(mask, 'float32'), 0.5);
 }
+
+const stopGradientOp = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+  const x = args[0] as tf.Tensor;
+  return { value: tf.clone(x), gradFunc: (dy: tf.Tensor) => [tf.zerosLike(dy)] };
+}) as (x: tf.Tensor) => tf.Tensor;
+
+/** The value of x with no gradient flowing back (PyTorch's `x.detach()`). */
+export function stopGradient<T extends tf.Tensor>(x: T): T {
+  return stopGradientOp(x) as T;
+}

@@ -6,13 +6,26 @@
  * The `paper` model preset with its own settings stays for GPUs and real data.
  */
 import type { MedSTConfig, MedSTPreset } from '../methods/medst.ts';
+import type { PriorConfigInput, PriorPreset } from '../methods/prior.ts';
+
+/** A method's preset and overrides of its config in one regime. */
+export interface ModelChoice<P extends string = string, O = Record<string, unknown>> {
+  preset: P;
+  overrides: O;
+}
+
+/** The model of each registered method in a regime (every method's input size equals the regime's crop). */
+export interface RegimeModels {
+  medst: ModelChoice<MedSTPreset, Partial<MedSTConfig>>;
+  prior: ModelChoice<PriorPreset, PriorConfigInput>;
+  [method: string]: ModelChoice;
+}
 
 export interface Regime {
-  /** Stored image side S and training crop C. */
+  /** Stored image side S and training crop C (= every model's input size). */
   imageSize: number;
   crop: number;
-  preset: MedSTPreset;
-  modelOverrides: Partial<MedSTConfig>;
+  models: RegimeModels;
   /** Image–report pairs per step (fixed-size batches). */
   rowsPerBatch: number;
   maxTokens: number;
@@ -28,8 +41,10 @@ export const REGIMES = {
   cpu: {
     imageSize: 72,
     crop: 64,
-    preset: 'cpu',
-    modelOverrides: {},
+    models: {
+      medst: { preset: 'cpu', overrides: {} },
+      prior: { preset: 'cpu', overrides: {} },
+    },
     rowsPerBatch: 32,
     maxTokens: 64,
     vocabSize: 1000,
@@ -40,11 +55,16 @@ export const REGIMES = {
   quick: {
     imageSize: 40,
     crop: 32,
-    preset: 'cpu',
-    modelOverrides: {
-      vision: { imageSize: 32, patchSize: 8, width: 64, depth: 2, heads: 2, stem: 'conv' },
-      text: { width: 64, layers: 1, heads: 2, intermediateSize: 128, maxPositions: 64 },
-      head: { hiddenWidth: 96, outputWidth: 32, bnEps: 1e-5, bnMomentum: 0.1 },
+    models: {
+      medst: {
+        preset: 'cpu',
+        overrides: {
+          vision: { imageSize: 32, patchSize: 8, width: 64, depth: 2, heads: 2, stem: 'conv' },
+          text: { width: 64, layers: 1, heads: 2, intermediateSize: 128, maxPositions: 64 },
+          head: { hiddenWidth: 96, outputWidth: 32, bnEps: 1e-5, bnMomentum: 0.1 },
+        },
+      },
+      prior: { preset: 'quick', overrides: {} },
     },
     rowsPerBatch: 16,
     maxTokens: 48,

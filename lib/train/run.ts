@@ -10,12 +10,11 @@ import { interruptOnSigint } from './interrupt.ts';
 import { readManifest, recordsOfSplit } from '../data/manifest.ts';
 import { imageStoreDir } from '../data/prepare.ts';
 import { createTokenizer, loadTokenizer, type WordPieceTokenizer } from '../data/tokenizer/index.ts';
-import type { MedSTConfig, MedSTPreset } from '../methods/medst.ts';
 import type { PretrainingMethod } from '../methods/method.ts';
-import { createMethod, methodNames } from '../methods/registry.ts';
+import { createMethod, methodNames, methodSchedule } from '../methods/registry.ts';
 import { saveParameters } from '../weights/checkpoint.ts';
 import { writeFileAtomicSync } from '../util/atomic_file.ts';
-import { DEFAULT_CURRICULUM, type StageConfig } from './schedule.ts';
+import type { StageConfig } from './schedule.ts';
 import { train, type TrainHooks, type TrainResult, type TrainerConfig } from './trainer.ts';
 
 /** The JSON a run is described by. Paths are relative to the config file's folder. */
@@ -29,9 +28,9 @@ export interface PretrainRunConfig {
   vocabSize?: number;
   /** The registered method to train (lib/methods/registry.ts); default 'medst'. */
   method?: string;
-  /** The method's preset and overrides of its config (typed as Med-ST's, the one registered method with its own config type so far). */
-  model: { preset: MedSTPreset; overrides?: Partial<Omit<MedSTConfig, 'text'>> & { text?: MedSTConfig['text'] } };
-  /** Default: the simple-to-complex curriculum. */
+  /** The method's preset and overrides of its config (checked by the method's own config resolver when it is built). */
+  model: { preset: string; overrides?: Record<string, unknown> };
+  /** Default: the method's own schedule (Med-ST: the simple-to-complex curriculum; PRIOR: its three stages). */
   stages?: StageConfig[];
   trainer: Omit<TrainerConfig, 'stages'>;
   /** Run folder: checkpoints/, metrics.jsonl, final/, vocab.txt. */
@@ -78,9 +77,9 @@ export async function runPretraining(config: PretrainRunConfig, hooks: TrainHook
   fs.mkdirSync(config.out, { recursive: true });
   const tokenizer = await runTokenizer(config, trainRecords.map((r) => r.report.text));
   const methodName = config.method ?? 'medst';
-  const method = createMethod(methodName, { preset: config.model.preset, overrides: config.model.overrides as Record<string, unknown> | undefined, vocabSize: tokenizer.vocabSize });
+  const method = createMethod(methodName, { preset: config.model.preset, overrides: config.model.overrides, vocabSize: tokenizer.vocabSize });
   log(`${methodName}: ${config.model.preset} preset, ${(method.params.count({ trainableOnly: true }) / 1e6).toFixed(2)}M trainable parameters, ${trainRecords.length} training pairs, vocabulary ${tokenizer.vocabSize}`);
-  const stages = config.stages ?? structuredClone(DEFAULT_CURRICULUM) as unknown as StageConfig[];
+  const stages = config.stages ?? methodSchedule(methodName);
   // Ctrl-C / Kernel › Interrupt stop the run before its next step, with a checkpoint (unless the caller brings a signal).
   const interrupt = hooks.signal ? null : interruptOnSigint({ log });
   let result: TrainResult;

@@ -12,7 +12,7 @@ import { BatchLoader, toTensors, type HostBatch } from '../data/batches.ts';
 import type { ManifestRecord } from '../data/manifest.ts';
 import { validateJitter, type JitterConfig } from '../data/jitter.ts';
 import type { WordPieceTokenizer } from '../data/tokenizer/index.ts';
-import type { PretrainingMethod } from '../methods/method.ts';
+import type { TrainableMethod } from '../methods/method.ts';
 import { Rng, deriveSeed } from '../util/rng.ts';
 import { writeFileAtomicSync } from '../util/atomic_file.ts';
 import { latestCheckpoint, loadTrainingCheckpoint, removeAbandonedCheckpointSaves, saveTrainingCheckpoint, type TrainingPosition } from './checkpoint.ts';
@@ -81,7 +81,7 @@ export interface TrainHooks {
   onStageStart?: (stage: StageConfig, index: number, stepsInStage: number) => void;
   onCheckpoint?: (dir: string, position: TrainingPosition) => void;
   /** After each completed epoch (not on resume of a finished one): learning curves evaluate here. */
-  onEpochEnd?: (info: { stage: number; epoch: number; step: number; epochsDone: number; method: PretrainingMethod }) => void | Promise<void>;
+  onEpochEnd?: (info: { stage: number; epoch: number; step: number; epochsDone: number; method: TrainableMethod }) => void | Promise<void>;
   /** Stop (without saving) after this many steps of this call: simulates a kill in tests. */
   stopAfterSteps?: number;
   /**
@@ -117,7 +117,7 @@ export class TrainingInterrupted extends Error {
  * Trains `method` on `data` through every stage; resumes from the run folder's
  * latest checkpoint when there is one.
  */
-export async function train(method: PretrainingMethod, data: TrainingData, config: TrainerConfig, runDir: string, hooks: TrainHooks = {}): Promise<TrainResult> {
+export async function train(method: TrainableMethod, data: TrainingData, config: TrainerConfig, runDir: string, hooks: TrainHooks = {}): Promise<TrainResult> {
   validateSchedule(config.stages, { lossNames: method.lossNames, checkStage: method.checkStage?.bind(method) });
   // One source for the crop: the model's input size.
   if (config.crop !== undefined && config.crop !== method.inputSize) throw new Error(`trainer: crop ${config.crop} does not match the model's input size ${method.inputSize} (leave crop out to use the model's)`);
@@ -166,6 +166,9 @@ export async function train(method: PretrainingMethod, data: TrainingData, confi
         shuffle: true,
         seed: deriveSeed(config.seed, s),
         maxTokens: config.maxTokens,
+        // The method's declaration decides what the batches hold.
+        lateral: method.batchContents.lateral,
+        sentences: method.batchContents.sentences,
       });
       try {
         const perEpoch = loader.batchesPerEpoch();
@@ -224,7 +227,7 @@ export interface StepContext {
  * AdamW (skipped when the loss or gradient is not finite). Every tensor it makes
  * is disposed before it returns. Exported for the step benchmark.
  */
-export function trainingStep(method: PretrainingMethod, optimizer: AdamW, batch: HostBatch, stage: StageConfig, context: StepContext, random: Rng = new Rng(deriveSeed(0, context.step))): StepRecord {
+export function trainingStep(method: TrainableMethod, optimizer: AdamW, batch: HostBatch, stage: StageConfig, context: StepContext, random: Rng = new Rng(deriveSeed(0, context.step))): StepRecord {
   const started = performance.now();
   const trainable = method.params.named({ trainableOnly: true });
   const nameOf = new Map(trainable.map(([name, variable]) => [variable.name, name] as const));

@@ -8,12 +8,13 @@ import { competitionTargets } from '../../lib/eval/image_evaluation.ts';
 import { imageFeatureMatrix } from '../../lib/eval/image_features.ts';
 import { rocAucMultiLabel } from '../../lib/eval/metrics.ts';
 import { supervisedTargets } from '../../lib/methods/supervised.ts';
-import type { LossTerms, PretrainingMethod, StepInput } from '../../lib/methods/method.ts';
+import type { LossTerms, StepInput, TrainableMethod } from '../../lib/methods/method.ts';
 import { ParameterSet } from '../../lib/models/params.ts';
 import { train } from '../../lib/train/trainer.ts';
 await initBackend({ log: null });
 const [lrArg, epochsArg] = process.argv.slice(2);
-class LinearPixels implements PretrainingMethod {
+class LinearPixels implements TrainableMethod {
+  readonly batchContents = { lateral: false, sentences: 0 };
   readonly lossNames = ['supervised'] as const;
   readonly name = 'linear';
   readonly inputSize = 64;
@@ -27,7 +28,7 @@ class LinearPixels implements PretrainingMethod {
     const y = tf.tensor2d(supervisedTargets(batch.records), [batch.rows, 14]);
     return { supervised: tf.mean(tf.add(tf.sub(tf.relu(z), tf.mul(z, y)), tf.log1p(tf.exp(tf.neg(tf.abs(z)))))) as tf.Scalar };
   }
-  describe() { return {}; }
+  describe() { return { method: this.name }; }
   dispose() { this.params.dispose(); }
 }
 const { records } = readManifest('/tmp/exp/p77');

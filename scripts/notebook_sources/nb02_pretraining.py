@@ -28,7 +28,7 @@ const workDir = path.resolve("out", "notebooks", "02-pretraining");
 const regime = test ? medst.REGIMES.quick : medst.REGIMES.cpu;
 const S = regime.imageSize;             // stored image side
 const C = regime.crop;                  // crop = ViT input
-const overrides = { ...regime.modelOverrides, seed: 1 };
+const overrides = { ...regime.models.medst.overrides, seed: 1 };
 const lr = regime.learningRate;
 const epochs = test ? 1 : regime.epochsPerSlot;
 const stages = [
@@ -84,7 +84,7 @@ const draw = () => {
 const run = {
   data: path.join(workDir, "prepared"), imageSize: S, vocabSize: regime.vocabSize,
   // (no shorthand properties for variables of other cells: tslab does not rewrite them)
-  model: { preset: regime.preset, overrides: overrides }, stages: stages,
+  model: { preset: regime.models.medst.preset, overrides: overrides }, stages: stages,
   trainer: { rowsPerBatch: regime.rowsPerBatch, crop: C, maxTokens: regime.maxTokens, seed: 1, gradClipNorm: 1, checkpointEvery: 1000 },
   out: path.join(workDir, "run"),
 };

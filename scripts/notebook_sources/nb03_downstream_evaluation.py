@@ -21,7 +21,7 @@ console.log(`evaluated in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 // Reference rows beside the model: the feature-free predictor, raw pixels, the same model at random init.
 const majority = medst.majorityMetrics(records, cohortDir);
 const rawPixels = medst.rawPixelMetrics(medst.imageStoreDir(preparedDir, setup.regime.imageSize), records, cohortDir, { crop: model.crop }, { quick: test });
-const randomInit = new medst.MedST(model.method.config);
+const randomInit = medst.restoreMethod(model.description, "the model"); // the same architecture at its initial weights
 const random = await medst.evaluateSuite({ ...model, method: randomInit }, { cohortDir: cohortDir, preparedDir: preparedDir, imageSize: setup.regime.imageSize, records: records }, { quick: test });
 randomInit.dispose();
 const cell = (m) => (m === undefined ? "–" : m.value.toFixed(3));

@@ -300,7 +300,7 @@ console.log(prepared.info.records, "records");`),
 const progress = medst.trainingProgress();
 await medst.runPretraining({
   data: path.join(work, "prepared"), imageSize: 40, vocabSize: 300,
-  model: { preset: "cpu", overrides: { ...medst.REGIMES.quick.modelOverrides, seed: 1 } },
+  model: { preset: "cpu", overrides: { ...medst.REGIMES.quick.models.medst.overrides, seed: 1 } },
   stages: [{ name: "long", epochs: 500, losses: { global: 1 }, chunkLength: 2, learningRate: 1e-3, warmupFraction: 0.1 }],
   trainer: { rowsPerBatch: 8, crop: 32, maxTokens: 48, seed: 1, gradClipNorm: 1, checkpointEvery: 100000 },
   out: path.join(work, "run"),

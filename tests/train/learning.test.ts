@@ -40,7 +40,7 @@ test('after a few epochs the true pairs score better than shuffled ones; at init
   const train_ = prepared.records.filter((r) => r.split === 'train');
   const tokenizer = await createTokenizer({ kind: 'corpus', corpus: train_.map((r) => r.report.text), build: { vocabSize: 300 } });
   const storeDir = imageStoreDir(path.join(dir, 'prepared'), REGIMES.quick.imageSize);
-  const model = new MedST(medstConfig('cpu', { ...REGIMES.quick.modelOverrides, seed: 4, useLateral: false, vocabSize: tokenizer.vocabSize }));
+  const model = new MedST(medstConfig('cpu', { ...REGIMES.quick.models.medst.overrides, seed: 4, useLateral: false, vocabSize: tokenizer.vocabSize }));
   const loader = new BatchLoader(storeDir, train_, tokenizer, { chunkLength: 1, rowsPerBatch: 24, dropLast: true, crop: REGIMES.quick.crop, augment: false, shuffle: false, seed: 0, maxTokens: REGIMES.quick.maxTokens, useWorker: false });
   let batch: HostBatch | undefined;
   for await (const b of loader.epoch(0)) batch ??= b;

@@ -13,30 +13,61 @@ import { resolveSynthConfig } from '../../data-prep/synth/config.ts';
 import type { ManifestRecord } from '../../lib/data/manifest.ts';
 import { imageStoreDir, prepareDataset } from '../../lib/data/prepare.ts';
 import { createTokenizer } from '../../lib/data/tokenizer/index.ts';
-import type { LossTerms, PretrainingMethod, StepInput } from '../../lib/methods/method.ts';
+import type { LossTerms, PretrainingMethod, StepInput, TextInput } from '../../lib/methods/method.ts';
 import { ParameterSet } from '../../lib/models/params.ts';
 import { fmcLoss, globalContrastiveLoss } from '../../lib/objectives/index.ts';
 import { latestCheckpoint } from '../../lib/train/checkpoint.ts';
 import { createMethod, registerMethod } from '../../lib/methods/registry.ts';
+import { loadFrozenModel } from '../../lib/eval/embed.ts';
+import { fineTuneProbe } from '../../lib/eval/fine_tune.ts';
+import { evaluateSuite } from '../../lib/eval/suite.ts';
+import { finalModelDir, runPretraining } from '../../lib/train/run.ts';
 import { interruptOnSigint } from '../../lib/train/interrupt.ts';
 import { readMetrics, train, TrainingInterrupted, type TrainerConfig, type TrainingData } from '../../lib/train/trainer.ts';
 import { nativeBackend, tf } from '../helpers/tf.ts';
 
-/** Mean-pooled image patches and mean token embeddings, each projected to d; global + FMC losses. */
-class TinyMethod implements PretrainingMethod {
-  readonly name = 'tiny';
+/**
+ * The test suite's fake method, in the same slot as Med-ST and PRIOR:
+ * mean-pooled image patches and mean token embeddings, each projected to d;
+ * global + FMC losses.
+ */
+export class TinyMethod implements PretrainingMethod {
+  readonly name = 'tiny-test';
   readonly lossNames = ['global', 'fmc'];
   readonly inputSize = 32;
+  readonly batchContents = { lateral: false, sentences: 0 };
+  readonly featureWidth = 16;
+  readonly embeddingWidth = 16;
   readonly params: ParameterSet;
+  readonly imageParams: ParameterSet;
   poison = false;
-  constructor(seed: number, vocab: number) {
+  constructor(
+    readonly seed: number,
+    readonly vocab: number,
+  ) {
     this.params = new ParameterSet(seed);
-    this.params.create('image.weight', [64, 16], { kind: 'glorotUniform', fanIn: 64, fanOut: 16 });
+    this.imageParams = this.params.child('image');
+    this.imageParams.create('weight', [64, 16], { kind: 'glorotUniform', fanIn: 64, fanOut: 16 });
     this.params.create('text.embedding', [vocab, 16], { kind: 'normal', std: 0.1 });
     this.params.create('text.weight', [16, 16], { kind: 'glorotUniform', fanIn: 16, fanOut: 16 });
   }
   imageFeatures(frontal: tf.Tensor4D): tf.Tensor2D {
     return tf.matMul(tf.reshape(tf.avgPool(frontal, 4, 4, 'valid'), [frontal.shape[0], 64]), this.params.get('image.weight')) as tf.Tensor2D;
+  }
+  embedImages(frontal: tf.Tensor4D) {
+    const features = this.imageFeatures(frontal);
+    return { features, joint: tf.tidy(() => tf.div(features, tf.norm(features, 2, -1, true)) as tf.Tensor2D) };
+  }
+  embedTexts(text: TextInput): tf.Tensor2D {
+    return tf.tidy(() => {
+      const mask = tf.expandDims(tf.tensor2d(Float32Array.from(text.attentionMask), [text.rows, text.maxTokens]), 2);
+      const tokens = tf.sum(tf.mul(tf.gather(this.params.get('text.embedding'), tf.tensor2d(text.inputIds, [text.rows, text.maxTokens], 'int32')), mask), 1);
+      const pooled = tf.matMul(tf.div(tokens, tf.sum(mask, 1)), this.params.get('text.weight'));
+      return tf.div(pooled, tf.norm(pooled, 2, -1, true)) as tf.Tensor2D;
+    });
+  }
+  denseFeatures(frontal: tf.Tensor4D) {
+    return { features: tf.tidy(() => tf.reshape(tf.avgPool(frontal, 4, 4, 'valid'), [frontal.shape[0], 64, 1]) as tf.Tensor3D), grid: 8 };
   }
   /** (step, first random draw) of every lossTerms call: the step context the trainer hands over. */
   readonly draws: Array<[number, number]> = [];
@@ -58,7 +89,7 @@ class TinyMethod implements PretrainingMethod {
     return terms;
   }
   describe() {
-    return { name: this.name };
+    return { method: this.name, seed: this.seed, vocab: this.vocab };
   }
   dispose() {
     this.params.dispose();
@@ -202,8 +233,9 @@ test.serial('interruptOnSigint: SIGINT aborts the signal once; released, it no l
 });
 
 test.serial('the method slot: a method registered by name trains through it; steps get their index and a seeded random source', async (t) => {
-  registerMethod({ name: 'tiny-test', presets: ['default'], create: ({ vocabSize }) => new TinyMethod(1, vocabSize) });
-  t.throws(() => registerMethod({ name: 'tiny-test', presets: [], create: () => new TinyMethod(1, 1) }), { message: /already registered/ });
+  const entry = { name: 'tiny-test', presets: ['default'], create: ({ vocabSize }: { vocabSize: number }) => new TinyMethod(1, vocabSize), schedule: config.stages, restore: (d: Record<string, unknown>) => new TinyMethod(d['seed'] as number, d['vocab'] as number) };
+  registerMethod(entry);
+  t.throws(() => registerMethod(entry), { message: /already registered/ });
   t.throws(() => createMethod('nope', { preset: 'default', vocabSize: 10 }), { message: /unknown method "nope" \(known: medst, .*tiny-test/ });
   t.throws(() => createMethod('tiny-test', { preset: 'big', vocabSize: 10 }), { message: /has no preset "big" \(presets: default\)/ });
   const method = createMethod('tiny-test', { preset: 'default', vocabSize: data.tokenizer.vocabSize }) as TinyMethod;
@@ -222,6 +254,36 @@ test.serial('the method slot: a method registered by name trains through it; ste
   t.true(new Set(method.draws.map(([, u]) => u)).size > method.draws.length / 2);
   method.dispose();
   again.dispose();
+});
+
+test.serial('the method slot: pretrain, evaluate and fine-tune take the registered fake method like any other', async (t) => {
+  // Registered by the test above (ava runs serial tests in order).
+  const out = path.join(workDir, 'run-slot-pretrain');
+  const run = { method: 'tiny-test', data: path.join(workDir, 'prepared'), vocabSize: 300, model: { preset: 'default' }, trainer: { chunksPerBatch: 3, maxTokens: 32, seed: 3, gradClipNorm: 1, checkpointEvery: 100 }, out };
+  const { method, result } = await runPretraining(run, quiet);
+  t.true(result.finished);
+  t.is(result.steps.length > 0, true);
+  t.deepEqual(result.steps.map((s) => s.stageName).filter((n, i, all) => all.indexOf(n) === i), ['global', 'global+fmc'], "a config without stages trains the method's own schedule");
+  const final = finalModelDir(out);
+  t.is(JSON.parse(fs.readFileSync(path.join(final, 'config.json'), 'utf8')).method, 'tiny-test', 'the checkpoint says which method built it');
+  t.is(JSON.parse(fs.readFileSync(path.join(final, 'run.json'), 'utf8')).method, 'tiny-test');
+  const model = await loadFrozenModel(final, { maxTokens: 32 });
+  t.true(model.method instanceof TinyMethod);
+  t.deepEqual(Array.from(model.method.params.get('image.weight').dataSync()), Array.from(method.params.get('image.weight').dataSync()), 'the trained weights come back');
+  method.dispose();
+  const before = tf.memory().numTensors;
+  const suite = await evaluateSuite(model, { cohortDir: path.join(workDir, 'cohort'), preparedDir: path.join(workDir, 'prepared'), imageSize: 40, records: data.records }, { quick: true });
+  t.is(tf.memory().numTensors, before, 'evaluation leaks no tensors');
+  t.true(Object.keys(suite.headline).length > 3, `headline metrics: ${Object.keys(suite.headline)}`);
+  for (const [key, value] of Object.entries(suite.headline)) t.false(Number.isNaN(value.value) && value.n > 0, `${key} is a number`);
+  const tuned = await fineTuneProbe(final, { cohortDir: path.join(workDir, 'cohort'), preparedDir: path.join(workDir, 'prepared'), imageSize: 40, records: data.records }, { epochs: 1, maxTokens: 32 });
+  t.true(tuned.auroc >= 0 && tuned.auroc <= 1);
+  model.method.dispose();
+  // A checkpoint whose method is not registered is refused by name.
+  const stray = path.join(workDir, 'stray-final');
+  fs.mkdirSync(stray, { recursive: true });
+  fs.writeFileSync(path.join(stray, 'config.json'), JSON.stringify({ method: 'mystery' }));
+  await t.throwsAsync(loadFrozenModel(stray), { message: /config\.json: unknown method "mystery" \(known: medst, prior, .*tiny-test/ });
 });
 
 test.serial('the same seed gives the same first losses; a different seed does not', async (t) => {
