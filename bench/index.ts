@@ -8,6 +8,7 @@ import { rowsToFrame, tableText } from '../lib/viz/table.ts';
 import type { BenchCase } from './case.ts';
 import { decodeResizeCase } from './decode_resize.ts';
 import { medstStepCase } from './medst_step.ts';
+import { priorStepCase } from './prior_step.ts';
 import { storeReadCase } from './store_read.ts';
 import { benchSynth } from './synth.ts';
 
@@ -15,6 +16,7 @@ const cases: BenchCase[] = [
   storeReadCase,
   decodeResizeCase,
   medstStepCase,
+  priorStepCase,
   { name: 'synth', run: async () => (await benchSynth()).figures },
 ];
 

@@ -28,14 +28,14 @@ Prints one JSON line: {"median", "p90", "pairsPerSecond", "maxRssMiB",
 """
 import json
 import math
-import resource
 import sys
-import time
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from torch_timing import time_steps
 
 MASKED = -1e9
 
@@ -390,9 +390,6 @@ class MedST(nn.Module):
         return terms
 
 
-def finite_or_none(value):
-    return value if math.isfinite(value) else None
-
 
 def main():
     with open(sys.argv[1]) as f:
@@ -430,35 +427,7 @@ def main():
         optimizer.step()
         return value, values
 
-    first_terms = None
-    for _ in range(spec['warmup']):
-        last, values = step()
-        if first_terms is None:
-            first_terms = values
-    times = []
-    for _ in range(spec['steps']):
-        start = time.perf_counter()
-        last, values = step()
-        if first_terms is None:
-            first_terms = values
-        times.append((time.perf_counter() - start) * 1000)
-    times = np.array(times)
-    median = float(np.median(times))
-    print(json.dumps({
-        'median': median,
-        'p90': float(np.percentile(times, 90)),
-        'pairsPerSecond': rows * 1000 / median,
-        'maxRssMiB': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        'torch': torch.__version__,
-        'threads': torch.get_num_threads(),
-        'attention': 'F.scaled_dot_product_attention',
-        'parameters': sum(p.numel() for p in model.parameters() if p.requires_grad),
-        # Non-finite values as null: JSON has no NaN / Infinity (the TS side reports them as not finite).
-        'firstTerms': {name: finite_or_none(value) for name, value in first_terms.items()},
-        'lastLoss': finite_or_none(last),
-        'steps': spec['steps'],
-        'timesMs': times.round(1).tolist(),
-    }))
+    time_steps(step, model, spec, rows, {'attention': 'F.scaled_dot_product_attention'})
 
 
 if __name__ == '__main__':

@@ -1,7 +1,8 @@
 /**
- * `npm run pretrain -- --config FILE`: staged Med-ST pre-training from a run config
- * (see configs/pretrain-cpu.json). Resumes from the run folder's last checkpoint;
- * Ctrl-C stops before the next step with a checkpoint (twice: at once).
+ * `npm run pretrain -- --config FILE`: staged pre-training of any registered
+ * method from a run config (configs/pretrain-cpu.json: Med-ST;
+ * configs/pretrain-prior-cpu.json: PRIOR). Resumes from the run folder's last
+ * checkpoint; Ctrl-C stops before the next step with a checkpoint (twice: at once).
  */
 import { Command } from 'commander';
 import { initBackend } from '../lib/backend.ts';
@@ -11,7 +12,7 @@ import { TrainingInterrupted } from '../lib/train/trainer.ts';
 
 const options = new Command()
   .name('pretrain')
-  .description('Staged Med-ST pre-training (global + local → +FMC → +RMR) on a prepared dataset.')
+  .description('Staged pre-training of a registered method (the config names it: medst, prior) on a prepared dataset.')
   .requiredOption('--config <file>', 'run config JSON (data, model preset, stages, trainer settings, output folder)')
   .option('--quiet', 'no progress bar', false)
   .parse()

@@ -1,13 +1,15 @@
 /**
- * `npm run reproduce [-- --quick] [--seeds 1,2] [--patients N] [--epochs-per-slot E] [--cohort-seed S] [--variants a,b]`
+ * `npm run reproduce [-- --quick] [--seeds 1,2] [--patients N] [--epochs-per-slot E] [--cohort-seed S] [--experiment a.json,b.json] [--variants a,b]`
  *
- * The Med-ST paper's comparison on the synthetic cohort, as one command, beside
- * the reference rows: majority/chance, raw pixels, random init and the
- * supervised ceiling; then global-only (CLIP-style), + local, + MoVE, + FMC,
- * + RMR (full Med-ST, staged), each pre-trained with the same budget and seeds
- * in the `cpu` regime (lib/train/regime.ts), every downstream evaluation, and
- * learning curves for Med-ST and global-only. Writes results/ (results.md,
- * results.json, report.html). `--quick` is the CI setting.
+ * The papers' comparisons on the synthetic cohort, as one command, beside the
+ * reference rows: majority/chance, raw pixels, random init and the supervised
+ * ceiling; then the rows of every experiment file (default: the Med-ST
+ * ablation — global-only, + local, + MoVE, + FMC, + RMR — and the method
+ * comparison, which adds PRIOR and the random init of its encoder), each
+ * pre-trained with the same budget and seeds in the `cpu` regime
+ * (lib/train/regime.ts), every downstream evaluation, and learning curves for
+ * global-only, Med-ST and PRIOR. Writes results/ (results.md, results.json,
+ * report.html). `--quick` is the CI setting.
  */
 import { Command } from 'commander';
 import { execFileSync } from 'node:child_process';
@@ -16,7 +18,7 @@ import path from 'node:path';
 import { initBackend } from '../lib/backend.ts';
 import { readManifest } from '../lib/data/manifest.ts';
 import { prepareDataset } from '../lib/data/prepare.ts';
-import { experimentFile, readExperiment } from '../lib/eval/experiment.ts';
+import { combineExperiments, experimentFile, readExperiment } from '../lib/eval/experiment.ts';
 import { runComparison } from '../lib/eval/comparison.ts';
 import { RESULTS_MARKDOWN } from '../lib/eval/results.ts';
 import { REGIMES } from '../lib/train/regime.ts';
@@ -24,13 +26,13 @@ import { REGIMES } from '../lib/train/regime.ts';
 const root = path.resolve(import.meta.dirname, '..');
 const opts = new Command()
   .name('reproduce')
-  .description("The Med-ST paper's comparison on the synthetic cohort, with reference rows.")
+  .description('The papers\' comparisons on the synthetic cohort (Med-ST ablation, Med-ST vs PRIOR), with reference rows.')
   .option('--quick', 'CI setting: tiny cohort and model, one seed, short evaluations', false)
   .option('--seeds <list>', 'comma-separated training seeds (default 1,2; quick: 1)')
   .option('--patients <n>', 'cohort size (default: the regime\'s, 1000; quick: 40)')
   .option('--cohort-seed <n>', 'seed of the generated cohort', '2024')
   .option('--epochs-per-slot <n>', 'epochs per schedule slot; every trained row gets 3 slots (default: the regime\'s)')
-  .option('--experiment <file>', 'the rows to run, as data (configs/experiments/*.json)', experimentFile('medst-ablation'))
+  .option('--experiment <files>', 'the rows to run, as data: comma-separated experiment files (configs/experiments/*.json)', [experimentFile('medst-ablation'), experimentFile('methods')].join(','))
   .option('--variants <list>', 'pre-trained rows of the experiment to run (default: all of them)')
   .option('--no-supervised', 'skip the supervised-ceiling row')
   .option('--out <dir>', 'results folder', path.join(root, 'results'))
@@ -49,7 +51,8 @@ for (const [name, value] of [['--patients', patients], ['--epochs-per-slot', epo
     process.exit(1);
   }
 }
-const experiment = readExperiment(path.resolve(opts.experiment));
+const experimentFiles = opts.experiment.split(',').map((file) => path.resolve(file));
+const experiment = combineExperiments(experimentFiles.map(readExperiment), experimentFiles);
 const known = experiment.variants.filter((v) => v.pretrain);
 const wanted = opts.variants ? opts.variants.split(',') : known.map((v) => v.name);
 const unknown = wanted.filter((w) => !known.some((v) => v.name === w));
@@ -80,7 +83,7 @@ const { records } = readManifest(preparedDir);
 
 await runComparison(
   {
-    title: 'Med-ST comparison on the synthetic cohort',
+    title: 'Med-ST ablation and method comparison on the synthetic cohort',
     cohortDir,
     preparedDir,
     imageSize: regime.imageSize,
@@ -91,7 +94,7 @@ await runComparison(
     epochsPerSlot,
     learningRate: regime.learningRate,
     variants: experiment.variants.filter((v) => !v.pretrain || wanted.includes(v.name)),
-    curves: ['global', 'medst'],
+    curves: ['global', 'medst', 'prior'],
     supervised: opts.supervised,
     quick: opts.quick,
     workDir: opts.work,

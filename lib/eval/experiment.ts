@@ -7,7 +7,8 @@
  */
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { StageConfig } from '../train/schedule.ts';
+import { methodNames, methodRules } from '../methods/registry.ts';
+import { validateSchedule, type StageConfig } from '../train/schedule.ts';
 
 /** One stage of a row, relative to the regime's budget. */
 export interface ExperimentStage {
@@ -92,7 +93,38 @@ export function parseExperiment(value: unknown, file: string): Experiment {
       stages,
     };
   });
+  for (const variant of variants) {
+    const where = `variant "${variant.name}"`;
+    if (!methodNames().includes(variant.method)) fail(`${where}.method`, `unknown method "${variant.method}" (known: ${methodNames().join(', ')})`);
+    if (!variant.pretrain) continue;
+    try {
+      validateSchedule(variantStages(variant, 1, 1), methodRules(variant.method));
+    } catch (error) {
+      fail(`${where}.stages`, (error as Error).message.replace(/^schedule: /, ''));
+    }
+  }
   return { name: text(top['name'], 'name'), description: typeof top['description'] === 'string' ? top['description'] : '', variants };
+}
+
+/**
+ * Several experiments as one list of rows, in order: a row named in more than
+ * one file is run once and must be defined the same way in each.
+ * @param files where each experiment came from, for errors
+ */
+export function combineExperiments(experiments: readonly Experiment[], files: readonly string[]): Experiment {
+  const rows = new Map<string, { variant: ExperimentVariant; file: string }>();
+  experiments.forEach((experiment, i) => {
+    for (const variant of experiment.variants) {
+      const seen = rows.get(variant.name);
+      if (!seen) rows.set(variant.name, { variant, file: files[i]! });
+      else if (JSON.stringify(seen.variant) !== JSON.stringify(variant)) throw new Error(`${files[i]}: variant "${variant.name}" differs from the row of the same name in ${seen.file}; rename one of them`);
+    }
+  });
+  return {
+    name: experiments.map((e) => e.name).join('+'),
+    description: experiments.map((e) => e.description).filter((d) => d !== '').join(' '),
+    variants: [...rows.values()].map((r) => r.variant),
+  };
 }
 
 /** Reads and checks an experiment file. */
@@ -116,6 +148,11 @@ export function variantStages(variant: ExperimentVariant, epochsPerSlot: number,
     learningRate: stage.peak * learningRate,
     warmupFraction: stage.warmupFraction ?? 0.1,
   }));
+}
+
+/** The method comparison shipped in configs/experiments/methods.json (Med-ST and PRIOR on one budget). */
+export function methodComparison(): Experiment {
+  return readExperiment(experimentFile('methods'));
 }
 
 /** The Med-ST ablation shipped in configs/experiments/medst-ablation.json. */

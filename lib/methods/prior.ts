@@ -205,7 +205,8 @@ export class Prior implements PretrainingMethod {
     this.imageGlobalProjection = createLinear(p, 'image_global_projection', c4, d);
     this.imageLocalProjection = createLinear(p, 'image_local_projection', c4, d);
     this.tokenProjection = createLinear(p, 'token_projection', this.text.config.width, d);
-    this.sentencePool = createAttentionPool(p, 'sentence_pool', { tokens: config.maxSentences, width: d, outputWidth: d }, config.poolHeads);
+    // Sentences are pooled without positions, as in the released code.
+    this.sentencePool = createAttentionPool(p, 'sentence_pool', { tokens: config.maxSentences, width: d, outputWidth: d, positional: false }, config.poolHeads);
     const projections = (name: string): CrossAttentionProjections => ({ q: createLinear(p, `${name}.q`, d, d), k: createLinear(p, `${name}.k`, d, d), v: createLinear(p, `${name}.v`, d, d) });
     this.textToImage = projections('t2i');
     this.imageToText = projections('i2t');

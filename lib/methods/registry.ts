@@ -5,10 +5,10 @@
  * method is its own files plus one `registerMethod` call here (tests register
  * their fake methods the same way).
  */
-import { MEDST_PRESETS, MedST, medstConfig, medstConfigFromDescription, type MedSTConfig, type MedSTPreset } from './medst.ts';
+import { MEDST_PRESETS, MEDST_SCHEDULE_RULES, MedST, medstConfig, medstConfigFromDescription, type MedSTConfig, type MedSTPreset } from './medst.ts';
 import type { PretrainingMethod } from './method.ts';
-import { PRIOR_PRESETS, PRIOR_SCHEDULE, Prior, checkPriorConfig, priorConfig, type PriorConfig, type PriorPreset } from './prior.ts';
-import { DEFAULT_CURRICULUM, type StageConfig } from '../train/schedule.ts';
+import { PRIOR_PRESETS, PRIOR_SCHEDULE, PRIOR_SCHEDULE_RULES, Prior, checkPriorConfig, priorConfig, type PriorConfig, type PriorPreset } from './prior.ts';
+import { DEFAULT_CURRICULUM, type ScheduleRules, type StageConfig } from '../train/schedule.ts';
 
 /** What building a method takes: a preset of that method, overrides of its config, the tokenizer's vocabulary size. */
 export interface MethodBuildOptions {
@@ -23,6 +23,8 @@ export interface MethodEntry {
   /** The presets `create` accepts. */
   presets: readonly string[];
   create(options: MethodBuildOptions): PretrainingMethod;
+  /** The loss names and stage rule its schedules are checked against (the same the method's instances apply). */
+  rules: ScheduleRules;
   /** The stages a run config without `stages` trains with (the paper's schedule as data). */
   schedule: readonly StageConfig[];
   /** Rebuilds the method (fresh weights at its seed) from what its `describe()` stored in a checkpoint's config.json. */
@@ -73,9 +75,20 @@ export function methodSchedule(name: string): StageConfig[] {
   return structuredClone(entry.schedule) as StageConfig[];
 }
 
-/** The method as Med-ST, for code that reads Med-ST's own parts (attention maps, alignment maps). */
-export function asMedST(method: PretrainingMethod): MedST {
-  if (!(method instanceof MedST)) throw new Error(`expected a Med-ST model, got method "${method.name}"`);
+/** The schedule rules of a registered method. */
+export function methodRules(name: string): ScheduleRules {
+  const entry = entries.get(name);
+  if (!entry) throw new Error(`unknown method "${name}" (known: ${methodNames().join(', ')})`);
+  return entry.rules;
+}
+
+/**
+ * The method as its own class, for code that reads a method's own parts
+ * (Med-ST's attention maps, PRIOR's reconstructions).
+ * @example methodAs(trained, MedST).localWeighting
+ */
+export function methodAs<T extends PretrainingMethod>(method: PretrainingMethod, kind: abstract new (...args: never[]) => T): T {
+  if (!(method instanceof kind)) throw new Error(`expected a ${kind.name} model, got method "${method.name}"`);
   return method;
 }
 
@@ -83,6 +96,7 @@ registerMethod({
   name: 'medst',
   presets: Object.keys(MEDST_PRESETS),
   create: ({ preset, overrides, vocabSize }) => new MedST(medstConfig(preset as MedSTPreset, { ...(overrides ?? {}), vocabSize })),
+  rules: MEDST_SCHEDULE_RULES,
   schedule: DEFAULT_CURRICULUM,
   restore: (d) => new MedST(medstConfigFromDescription(d as unknown as MedSTConfig)),
 });
@@ -91,6 +105,7 @@ registerMethod({
   name: 'prior',
   presets: Object.keys(PRIOR_PRESETS),
   create: ({ preset, overrides, vocabSize }) => new Prior(priorConfig(preset as PriorPreset, { ...(overrides ?? {}), vocabSize })),
+  rules: PRIOR_SCHEDULE_RULES,
   schedule: PRIOR_SCHEDULE,
   restore: ({ method: _method, ...config }) => new Prior(checkPriorConfig(config as unknown as PriorConfig)),
 });

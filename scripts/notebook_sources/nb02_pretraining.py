@@ -1,13 +1,14 @@
 NAME = "02-pretraining.ipynb"
 CELLS = [
 ("md", """
-# 02 · Staged Med-ST pre-training
+# 02 · Staged pre-training: Med-ST, then PRIOR
 
 Pre-train Med-ST on the synthetic cohort through the simple-to-complex schedule —
 global + local alignment, then + forward mapping classification (FMC), then +
 reverse mapping regression (RMR) — watching every loss term live with the stage
 boundaries, the throughput, and then look inside the model: where words attend
-on the image, and how a patient's studies align in time.
+on the image, and how a patient's studies align in time. The last section trains PRIOR through
+the same method slot and shows its reconstructions and prototype usage.
 
 `MEDST_NOTEBOOK_PROFILE=test` (used by `npm test`) shrinks everything to a
 minute; the default profile trains the `cpu` regime (64 px, conv-stem ViT-MoVE,
@@ -99,7 +100,7 @@ const { result, method: trained, tokenizer } = await medst.runPretraining(run, m
   },
 })).finally(() => progress.stop());
 // Med-ST's own parts (attention, alignment maps) are read below.
-const method = medst.asMedST(trained);
+const method = medst.methodAs(trained, medst.MedST);
 draw();
 drawCurve();
 console.log(`${result.position.step} steps in ${((Date.now() - started) / 1000).toFixed(0)} s; final model in ${medst.finalModelDir(run.out)}`);
@@ -198,5 +199,100 @@ medst.showFigure({
 });
 medst.showTable(seq.records.map((r, i) => ({ step: i + 1, date: r.studyDate, "true time": i / T, "recovered time": aligned.time[i] })), { caption: "RMR: time recovered through the round trip" });
 method.dispose();
+"""),
+("md", """
+## PRIOR in the same slot
+
+The same `runPretraining` with `method: "prior"` and the rows of the method
+comparison (`configs/experiments/methods.json`): PRIOR's three stages — global
+and local alignment, + the sentence prototype bank, + cross-modal conditional
+reconstruction — in the same budget as Med-ST above. Then what its stage-3
+decoders give back: the image reconstructed from the (text-conditioned) patch
+map next to the input, and how the report's sentences and the decoder's
+generated sentences use the prototype bank.
+"""),
+("code", """
+const priorRow = medst.methodComparison().variants.find((v) => v.name === "prior");
+const priorStages = medst.variantStages(priorRow, epochs, lr);
+const priorRun = {
+  method: "prior", data: path.join(workDir, "prepared"), imageSize: S, vocabSize: regime.vocabSize,
+  model: { preset: regime.models.prior.preset, overrides: { ...regime.models.prior.overrides, seed: 1 } }, stages: priorStages,
+  trainer: { rowsPerBatch: regime.rowsPerBatch, maxTokens: regime.maxTokens, seed: 1, gradClipNorm: 1, checkpointEvery: 1000 },
+  out: path.join(workDir, "prior-run"),
+};
+console.log(medst.describeSchedule(priorStages));
+const priorProgress = medst.trainingProgress();
+const priorSteps = [];
+const priorCurve = [];
+const priorStarted = Date.now();
+const { method: priorTrained, tokenizer: priorTokenizer } = await medst.runPretraining(priorRun, medst.composeHooks(priorProgress, {
+  onStep: (record) => priorSteps.push(record),
+  onEpochEnd: ({ epochsDone, method: m }) => {
+    const features = medst.imageFeatureMatrix((f) => m.imageFeatures(f), medst.imageStoreDir(path.join(workDir, "prepared"), S), prepared.records, C);
+    priorCurve.push({ epoch: epochsDone, metrics: medst.evaluateImageFeatures(features, prepared.records, path.join(workDir, "cohort"), { curve: true }).metrics });
+  },
+})).finally(() => priorProgress.stop());
+const prior = medst.methodAs(priorTrained, medst.Prior);
+console.log(`PRIOR: ${priorSteps.length} steps in ${((Date.now() - priorStarted) / 1000).toFixed(0)} s`);
+const priorTerms = [...new Set(priorSteps.flatMap((s) => Object.keys(s.terms)))];
+medst.showFigure({
+  data: [
+    ...priorTerms.map((k) => ({ x: priorSteps.filter((s) => s.terms[k] !== undefined).map((s) => s.step), y: priorSteps.filter((s) => s.terms[k] !== undefined).map((s) => s.terms[k]), type: "scatter", mode: "lines", name: k, xaxis: "x", yaxis: "y" })),
+    { x: priorCurve.map((p) => p.epoch), y: priorCurve.map((p) => p.metrics.probe_auroc_100?.value), type: "scatter", mode: "lines+markers", name: "probe AUROC", xaxis: "x2", yaxis: "y2" },
+    { x: curve.map((p) => p.epoch), y: curve.map((p) => p.metrics.probe_auroc_100?.value), type: "scatter", mode: "lines+markers", name: "Med-ST probe AUROC", line: { dash: "dot" }, xaxis: "x2", yaxis: "y2" },
+  ],
+  layout: {
+    grid: { rows: 1, columns: 2, pattern: "independent", xgap: 0.12 }, height: 380,
+    title: { text: "PRIOR: loss terms (unweighted) · probe AUROC per epoch beside Med-ST's" },
+    xaxis: { title: { text: "step" } }, yaxis: { title: { text: "loss" } }, xaxis2: { title: { text: "epoch" } }, yaxis2: { title: { text: "AUROC" } },
+  },
+});
+"""),
+("code", """
+// Stage-3 reconstructions of four held-out studies: input (top) and the decoder's image (bottom).
+const shown = prepared.records.filter((r) => r.split !== "train").slice(0, 4);
+const priorLoader = new medst.BatchLoader(medst.imageStoreDir(priorRun.data, S), shown, priorTokenizer, { chunkLength: 1, chunksPerBatch: shown.length, crop: C, augment: false, shuffle: false, seed: 0, maxTokens: priorRun.trainer.maxTokens, useWorker: false, lateral: false, sentences: prior.batchContents.sentences });
+let shownBatch;
+for await (const b of priorLoader.epoch(0)) shownBatch = b;
+await priorLoader.close();
+const rebuilt = tf.tidy(() => {
+  const out = prior.reconstruct(shownBatch, medst.toTensors(shownBatch).frontal);
+  return { image: out.image.dataSync(), generated: out.generatedPrototypes.arraySync(), report: out.reportPrototypes.arraySync(), mask: out.sentenceMask.arraySync() };
+});
+const panels = [];
+shown.forEach((r, i) => {
+  const cell = (row) => String(row * shown.length + i + 1);
+  panels.push(medst.radiographTrace(Array.from(shownBatch.frontal.subarray(i * C * C, (i + 1) * C * C)), C, C, { xaxis: `x${cell(0)}`, yaxis: `y${cell(0)}` }));
+  panels.push(medst.radiographTrace(Array.from(rebuilt.image.subarray(i * C * C, (i + 1) * C * C)), C, C, { xaxis: `x${cell(1)}`, yaxis: `y${cell(1)}` }));
+});
+medst.showFigure({ data: panels, layout: { title: { text: "Input (top) and PRIOR's reconstruction (bottom)" }, grid: { rows: 2, columns: shown.length, pattern: "independent" }, height: 520, width: 220 * shown.length } });
+"""),
+("code", """
+// Prototype usage: which prototypes the held-out reports' sentences pick (deterministic softmax), and how many of them the decoder generates.
+const heldOut = prepared.records.filter((r) => r.split !== "train");
+const usageLoader = new medst.BatchLoader(medst.imageStoreDir(priorRun.data, S), heldOut, priorTokenizer, { chunkLength: 1, chunksPerBatch: 32, crop: C, augment: false, shuffle: false, seed: 0, maxTokens: priorRun.trainer.maxTokens, useWorker: false, lateral: false, sentences: prior.batchContents.sentences });
+const used = new Map();
+let recovered = 0;
+let sentencesSeen = 0;
+for await (const b of usageLoader.epoch(0)) {
+  const out = tf.tidy(() => {
+    const r = prior.reconstruct(b, medst.toTensors(b).frontal);
+    return { generated: r.generatedPrototypes.arraySync(), report: r.reportPrototypes.arraySync(), mask: r.sentenceMask.arraySync() };
+  });
+  out.report.forEach((row, i) => row.forEach((k, s) => {
+    if (out.mask[i][s] !== 1) return;
+    used.set(k, (used.get(k) ?? 0) + 1);
+    sentencesSeen++;
+    if (out.generated[i].includes(k)) recovered++;
+  }));
+}
+await usageLoader.close();
+const ranked = [...used].sort((a, b) => b[1] - a[1]);
+medst.showFigure({
+  data: [{ x: ranked.map(([k]) => `#${k}`), y: ranked.map(([, n]) => n), type: "bar" }],
+  layout: { title: { text: `Sentence prototypes in use: ${used.size} of ${prior.config.prototypes} by ${sentencesSeen} held-out sentences` }, xaxis: { title: { text: "prototype" }, type: "category" }, yaxis: { title: { text: "sentences" } }, height: 340 },
+});
+console.log(`${(100 * recovered / Math.max(1, sentencesSeen)).toFixed(1)} % of the held-out sentences' prototypes are among the ${prior.config.maxSentences} the report decoder generates from the image`);
+prior.dispose();
 """),
 ]

@@ -36,8 +36,8 @@ const CELL_TIMEOUT_MS = Number(process.env.MEDST_BROWSER_NOTEBOOK_TIMEOUT_MS ?? 
 const EXPECTED_GRAPHS: Record<string, number> = {
   '00-environment.ipynb': 0,
   '01-data-preparation.ipynb': 5,
-  '02-pretraining.ipynb': 5,
-  '03-downstream-evaluation.ipynb': 5,
+  '02-pretraining.ipynb': 8, // Med-ST's 5, PRIOR's 3 (losses and curve, reconstructions, prototype usage)
+  '03-downstream-evaluation.ipynb': 6, // + PRIOR's probe curve
   '04-error-analysis.ipynb': 3,
   '05-paper-tables.ipynb': 2,
 };

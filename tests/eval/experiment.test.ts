@@ -4,8 +4,8 @@
  * checks that name a bad file's row and field.
  */
 import test from 'ava';
-import { methodNames } from '../../lib/methods/registry.ts';
-import { medstAblation, parseExperiment, variantStages } from '../../lib/eval/experiment.ts';
+import { methodNames, methodRules } from '../../lib/methods/registry.ts';
+import { combineExperiments, medstAblation, methodComparison, parseExperiment, variantStages } from '../../lib/eval/experiment.ts';
 import { MEDST_SCHEDULE_RULES } from '../../lib/methods/medst.ts';
 import { validateSchedule } from '../../lib/train/schedule.ts';
 
@@ -41,4 +41,30 @@ test('a bad experiment file is refused, naming the file, row and field', (t) => 
   t.throws(() => parseExperiment({ name: 'x', variants: [row, row] }, 'x.json'), { message: 'x.json: variant "a": the name is used twice' });
   t.throws(() => parseExperiment({ name: 'x', variants: [{ ...row, stages: [{ ...row.stages[0], slots: 0 }] }] }, 'x.json'), { message: 'x.json: variant "a".stages[0].slots: expected a positive number, got 0' });
   t.throws(() => parseExperiment({ name: 'x', variants: [{ ...row, stages: [] }] }, 'x.json'), { message: /a pre-trained row needs at least one stage/ });
+});
+
+test('the method comparison: Med-ST and PRIOR rows, each with its random init, on the same 3-slot budget', (t) => {
+  const methods = methodComparison();
+  t.deepEqual(methods.variants.map((v) => `${v.name}:${v.method}`), ['random:medst', 'global:medst', 'medst:medst', 'prior_random:prior', 'prior:prior']);
+  const prior = methods.variants.find((v) => v.name === 'prior')!;
+  const stages = variantStages(prior, 4, 1e-3);
+  t.is(stages.reduce((n, s) => n + s.epochs, 0), 12);
+  t.deepEqual(stages.map((s) => s.learningRate), [1e-3, 1e-3, 5e-4], "PRIOR's last stage at half the peak, as the paper's 5e-6 after 1e-5");
+  t.is(stages[2]!.losses['global'], 10, 'the global term weighted 10 in stage 3');
+  t.notThrows(() => validateSchedule(stages, methodRules('prior')));
+});
+
+test('experiments combine into one list of rows: shared rows run once, a conflicting definition is refused', (t) => {
+  const combined = combineExperiments([experiment, methodComparison()], ['a.json', 'b.json']);
+  t.deepEqual(combined.variants.map((v) => v.name), ['random', 'global', 'global_local', 'move', 'fmc', 'medst', 'prior_random', 'prior']);
+  t.is(combined.name, 'medst-ablation+methods');
+  const changed = { ...methodComparison(), variants: methodComparison().variants.map((v) => (v.name === 'medst' ? { ...v, label: 'other' } : v)) };
+  t.throws(() => combineExperiments([experiment, changed], ['a.json', 'b.json']), { message: 'b.json: variant "medst" differs from the row of the same name in a.json; rename one of them' });
+});
+
+test('an experiment row is checked against its method when the file is read', (t) => {
+  const row = { name: 'p', label: 'P', method: 'prior', pretrain: true, stages: [{ name: 's', slots: 1, losses: { global: 1, report_recon: 1 }, chunkLength: 1, peak: 1 }] };
+  t.throws(() => parseExperiment({ name: 'x', variants: [row] }, 'x.json'), { message: /^x\.json: variant "p"\.stages: stage 1 \("s"\): the report reconstruction terms match sentence prototypes/ });
+  t.throws(() => parseExperiment({ name: 'x', variants: [{ ...row, method: 'nope' }] }, 'x.json'), { message: /^x\.json: variant "p"\.method: unknown method "nope" \(known: medst, prior/ });
+  t.throws(() => parseExperiment({ name: 'x', variants: [{ ...row, stages: [{ ...row.stages[0], losses: { fmc: 1 } }] }] }, 'x.json'), { message: /unknown loss "fmc" \(this method computes: global, local_image/ });
 });

@@ -79,3 +79,20 @@ test('SentenceDecoder matches nn.TransformerDecoderLayer stacks (post-norm, GELU
   tf.dispose([memory, probe, grad]);
   params.dispose();
 });
+
+test('an attention pool without positions (PRIOR\'s sentence pool) ignores token order', (t) => {
+  const params = new ParameterSet(3);
+  const pool = createAttentionPool(params, 'sentences', { tokens: 4, width: 8, outputWidth: 8, positional: false }, 2);
+  t.false(params.has('sentences.positional'));
+  tf.tidy(() => {
+    const x = tf.randomNormal([1, 4, 8], 0, 1, 'float32', 5) as tf.Tensor3D;
+    const reversed = tf.reverse(x, 1) as tf.Tensor3D;
+    assertClose(t, attentionPool(reversed, pool), { shape: [1, 8], data: Array.from(attentionPool(x, pool).dataSync()) }, 'permutation invariant');
+    // With a mask, absent sentences change nothing.
+    const padded = tf.concat([x, tf.fill([1, 2, 8], 7)], 1) as tf.Tensor3D;
+    const mask = tf.tensor2d([[1, 1, 1, 1, 0, 0]]);
+    const pool6 = createAttentionPool(new ParameterSet(3), 'sentences', { tokens: 6, width: 8, outputWidth: 8, positional: false }, 2);
+    assertClose(t, attentionPool(padded, pool6, mask), { shape: [1, 8], data: Array.from(attentionPool(x, pool6).dataSync()) }, 'masked padding');
+  });
+  params.dispose();
+});

@@ -233,7 +233,7 @@ test.serial('interruptOnSigint: SIGINT aborts the signal once; released, it no l
 });
 
 test.serial('the method slot: a method registered by name trains through it; steps get their index and a seeded random source', async (t) => {
-  const entry = { name: 'tiny-test', presets: ['default'], create: ({ vocabSize }: { vocabSize: number }) => new TinyMethod(1, vocabSize), schedule: config.stages, restore: (d: Record<string, unknown>) => new TinyMethod(d['seed'] as number, d['vocab'] as number) };
+  const entry = { name: 'tiny-test', presets: ['default'], create: ({ vocabSize }: { vocabSize: number }) => new TinyMethod(1, vocabSize), rules: { lossNames: ['global', 'fmc'] }, schedule: config.stages, restore: (d: Record<string, unknown>) => new TinyMethod(d['seed'] as number, d['vocab'] as number) };
   registerMethod(entry);
   t.throws(() => registerMethod(entry), { message: /already registered/ });
   t.throws(() => createMethod('nope', { preset: 'default', vocabSize: 10 }), { message: /unknown method "nope" \(known: medst, .*tiny-test/ });

@@ -1,0 +1,179 @@
+/**
+ * `prior-step`: one full PRIOR training step of stage 3 — forward, all eight
+ * terms (global ×10, local image, local text, prototype bank ×10, image
+ * reconstruction, report reconstruction ×10 with per-sample Hungarian
+ * matching, report KL, report global), backward, global-norm clipping, AdamW —
+ * for the `cpu` preset in the `cpu` regime (REGIMES.cpu: 32 rows, L = 64,
+ * vocabulary 1000, crop 64), against an independent PyTorch implementation of
+ * the same architecture, batch and losses (`bench/prior_step_torch.py`) run
+ * right after it in the same bench run.
+ *
+ * The batch is the Med-ST bench's synthetic one (seeded images in [−1, 1],
+ * tokenizer-like rows) with every 8th word a period, so reports have several
+ * sentences; its sentence ids come from the loader's own `sentenceIdsOf`. The
+ * token rows, sentence ids and resolved configs are written to a JSON file the
+ * Python side reads, so the two cannot drift.
+ *
+ * Per side: 3 warm-up steps, then N timed steps (MEDST_BENCH_STEPS, default
+ * 10): median and p90 ms/step, pairs/s; medst also reports
+ * `tf.memory().numTensors` before/after (must be equal). Checks: first-step
+ * terms finite on both sides, trainable parameter counts equal. Headline: the
+ * ratio medst/PyTorch (median ms/step), printed; without torch the comparison
+ * is a SKIP line.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { activeBackend } from '../lib/backend.ts';
+import { resnetStride } from '../lib/configs/resnet.ts';
+import type { HostBatch } from '../lib/data/batches.ts';
+import { sentenceIdsOf } from '../lib/data/sentence_ids.ts';
+import { PRIOR_LOSS_NAMES, PRIOR_SCHEDULE, Prior, priorConfig } from '../lib/methods/prior.ts';
+import { AdamW } from '../lib/train/optim.ts';
+import { REGIMES } from '../lib/train/regime.ts';
+import type { StageConfig } from '../lib/train/schedule.ts';
+import { trainingStep } from '../lib/train/trainer.ts';
+import { Rng } from '../lib/util/rng.ts';
+import type { BenchCase } from './case.ts';
+import { stepStats, syntheticBatch } from './medst_step.ts';
+import { findBenchPython } from './python.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const WARMUP = 3;
+const CLIP_NORM = 1;
+/** Token ids of the synthetic rows: specials below 5, the period is 5 (words start there). */
+const PERIOD_ID = 5;
+const SPECIAL_IDS = [0, 1, 2, 3, 4];
+
+/** The synthetic batch with periods every 8th word and its sentence ids. */
+function priorBatch(method: Prior): HostBatch {
+  const regime = REGIMES.cpu;
+  const rows = regime.rowsPerBatch;
+  const shape = { chunks: rows, chunkLength: 1, rows, maxTokens: regime.maxTokens, vocab: regime.vocabSize, firstWordId: PERIOD_ID + 1, crop: method.inputSize, learningRate: regime.learningRate, source: 'REGIMES.cpu' };
+  const batch = syntheticBatch(shape, 1234);
+  const rng = new Rng(99);
+  for (let i = 0; i < batch.inputIds.length; i++) {
+    const next = batch.wordIds[i + 1];
+    // The last piece of a word, and then one word in eight on average, becomes a period.
+    if (batch.wordIds[i]! >= 0 && next !== batch.wordIds[i] && rng.bernoulli(1 / 8)) batch.inputIds[i] = PERIOD_ID;
+  }
+  batch.sentenceIds = sentenceIdsOf(batch.inputIds, batch.attentionMask, rows, shape.maxTokens, { boundary: new Set([PERIOD_ID]), special: new Set(SPECIAL_IDS) }, method.config.maxSentences);
+  return batch;
+}
+
+interface Timing {
+  median: number;
+  p90: number;
+  pairsPerSecond: number;
+  parameters: number;
+  firstTerms: Record<string, number | null>;
+  lastLoss: number | null;
+}
+
+function timeMedst(method: Prior, batch: HostBatch, stage: StageConfig, steps: number): Timing & { tensorsBefore: number; tensorsAfter: number } {
+  const optimizer = new AdamW({ weightDecay: 1e-6 });
+  const run = (step: number) => trainingStep(method, optimizer, batch, stage, { step, stage: 2, epoch: 0, batch: step, learningRate: stage.learningRate, gradClipNorm: CLIP_NORM });
+  try {
+    let firstTerms: Record<string, number> = {};
+    let lastLoss = Number.NaN;
+    for (let i = 0; i < WARMUP; i++) {
+      const record = run(i);
+      if (i === 0) firstTerms = record.terms;
+      lastLoss = record.loss;
+    }
+    const tensorsBefore = tf.memory().numTensors;
+    const ms: number[] = [];
+    for (let i = 0; i < steps; i++) {
+      const started = performance.now();
+      lastLoss = run(WARMUP + i).loss;
+      ms.push(performance.now() - started);
+    }
+    const { median, p90 } = stepStats(ms);
+    return { median, p90, pairsPerSecond: (batch.rows * 1000) / median, parameters: method.params.count({ trainableOnly: true }), firstTerms, lastLoss, tensorsBefore, tensorsAfter: tf.memory().numTensors };
+  } finally {
+    optimizer.dispose();
+  }
+}
+
+function timeTorch(python: string, spec: unknown, dir: string): Timing & { torch: string; threads: number } {
+  const file = join(dir, 'prior.json');
+  writeFileSync(file, JSON.stringify(spec));
+  const script = join(ROOT, 'bench', 'prior_step_torch.py');
+  const result = spawnSync(python, [script, file], { encoding: 'utf8', maxBuffer: 16 * 2 ** 20 });
+  if (result.status !== 0) throw new Error(`prior-step: ${script} failed (exit ${result.status}):\n${result.stderr}`);
+  return JSON.parse(result.stdout.trim().split('\n').pop()!);
+}
+
+const termsText = (terms: Record<string, number | null>) => PRIOR_LOSS_NAMES.map((n) => `${n} ${typeof terms[n] === 'number' ? terms[n]!.toFixed(3) : 'missing'}`).join(', ');
+const badTerms = (terms: Record<string, number | null>) => PRIOR_LOSS_NAMES.filter((n) => !Number.isFinite(terms[n]));
+
+export const priorStepCase: BenchCase = {
+  name: 'prior-step',
+  async run() {
+    const threads = activeBackend()?.threads ?? 0;
+    const steps = Number(process.env.MEDST_BENCH_STEPS || 10);
+    if (!(Number.isInteger(steps) && steps > 0)) throw new Error(`prior-step: MEDST_BENCH_STEPS must be a positive integer, got "${process.env.MEDST_BENCH_STEPS}"`);
+    const regime = REGIMES.cpu;
+    const method = new Prior(priorConfig(regime.models.prior.preset, { ...regime.models.prior.overrides, vocabSize: regime.vocabSize }));
+    const last = PRIOR_SCHEDULE[PRIOR_SCHEDULE.length - 1]!;
+    const stage: StageConfig = { ...last, losses: { ...last.losses }, learningRate: regime.learningRate };
+    const fail = (message: string) => {
+      console.log(`prior-step: FAIL: ${message}`);
+      process.exitCode = 1;
+    };
+    const figures: Record<string, number | string> = { step: `stage 3: fwd + ${PRIOR_LOSS_NAMES.join('/')} + bwd + clip + AdamW`, 'TF threads (initBackend)': threads };
+    const dir = mkdtempSync(join(tmpdir(), 'medst-bench-prior-'));
+    try {
+      const batch = priorBatch(method);
+      const v = method.image.config;
+      figures['batch (REGIMES.cpu)'] = `${batch.rows} rows, frontal only, crop ${batch.crop}, L=${batch.maxTokens}, vocab ${regime.vocabSize}, up to ${method.config.maxSentences} sentences`;
+      figures['model'] = `ResNet blocks [${v.blocks}] width ${v.baseWidth}${v.stemPool ? '' : ' (no stem pool)'} → ${method.grid}×${method.grid} tokens; BERT w${method.text.config.width} l${method.text.config.layers}; d ${method.config.embedWidth}; ${method.config.prototypes} prototypes`;
+      const ours = timeMedst(method, batch, stage, steps);
+      figures[`medst ms/step median (${steps} steps)`] = Math.round(ours.median);
+      figures['medst ms/step p90'] = Math.round(ours.p90);
+      figures['medst pairs/s'] = Number(ours.pairsPerSecond.toFixed(2));
+      figures['medst tf.memory().numTensors before/after'] = `${ours.tensorsBefore} / ${ours.tensorsAfter}${ours.tensorsBefore === ours.tensorsAfter ? ' (flat)' : ' (LEAK)'}`;
+      figures['medst first-step terms'] = termsText(ours.firstTerms);
+      if (ours.tensorsBefore !== ours.tensorsAfter) fail(`tensor count grew from ${ours.tensorsBefore} to ${ours.tensorsAfter}`);
+      if (badTerms(ours.firstTerms).length > 0) fail(`medst first-step terms not finite: ${termsText(ours.firstTerms)}`);
+      const { python, note } = findBenchPython('prior-step', ['torch', 'numpy']);
+      if (!python) {
+        console.log(`prior-step: SKIP PyTorch comparison (${note})`);
+        figures['PyTorch'] = `skipped: ${note}`;
+        return figures;
+      }
+      const spec = {
+        vision: v,
+        text: method.text.config,
+        prior: method.config,
+        grid: method.grid,
+        stride: resnetStride(v),
+        batch: { rows: batch.rows, maxTokens: batch.maxTokens, inputIds: Array.from(batch.inputIds), attentionMask: Array.from(batch.attentionMask), sentenceIds: Array.from(batch.sentenceIds!) },
+        optimizer: { learningRate: stage.learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 1e-6, clipNorm: CLIP_NORM },
+        losses: stage.losses,
+        warmup: WARMUP,
+        steps,
+        threads,
+        seed: 1234,
+      };
+      const theirs = timeTorch(python, spec, dir);
+      const ratio = ours.median / theirs.median;
+      figures[`PyTorch ${theirs.torch} ms/step median (${theirs.threads} threads)`] = Math.round(theirs.median);
+      figures['PyTorch ms/step p90'] = Math.round(theirs.p90);
+      figures['PyTorch pairs/s'] = Number(theirs.pairsPerSecond.toFixed(2));
+      figures['PyTorch first-step terms'] = termsText(theirs.firstTerms);
+      figures['trainable params medst / PyTorch'] = `${ours.parameters} / ${theirs.parameters}${ours.parameters === theirs.parameters ? ' (equal)' : ' (DIFFER)'}`;
+      figures['ratio medst/PyTorch (median ms/step)'] = Number(ratio.toFixed(2));
+      if (badTerms(theirs.firstTerms).length > 0) fail(`PyTorch first-step terms not finite: ${termsText(theirs.firstTerms)}`);
+      if (ours.parameters !== theirs.parameters) fail(`trainable parameter counts differ: medst ${ours.parameters}, PyTorch ${theirs.parameters}`);
+      console.log(`prior-step: cpu preset medst ${Math.round(ours.median)} ms/step (${ours.pairsPerSecond.toFixed(1)} pairs/s) vs PyTorch ${Math.round(theirs.median)} ms/step (${theirs.pairsPerSecond.toFixed(1)} pairs/s), ratio ${ratio.toFixed(2)}`);
+      return figures;
+    } finally {
+      method.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
