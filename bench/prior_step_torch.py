@@ -197,7 +197,7 @@ class Prior(nn.Module):
         self.predictor = nn.Sequential(nn.Linear(d, p['predictorHidden']), nn.ReLU(), nn.Linear(p['predictorHidden'], d))
         self.global_scale = nn.Parameter(torch.tensor(p['logitScaleInit']))
         self.local_scale = nn.Parameter(torch.tensor(p['logitScaleInit']))
-        self.prototypes = nn.Parameter(torch.randn(p['prototypes'], d) / d ** 0.5)
+        self.prototypes = nn.Parameter(torch.randn(p['prototypes'], d))
         layers, c = [], 2 * d
         for _ in range(int(math.log2(spec['stride']))):
             layers += [nn.Upsample(scale_factor=2, mode='nearest'), nn.Conv2d(c, c // 2, 3, padding=1, bias=False), nn.BatchNorm2d(c // 2), nn.ReLU(),

@@ -55,7 +55,10 @@ export interface PriorConfig {
   decoder: { layers: number; heads: number };
   /** Channel dropout of the patch map fed to the image decoder (paper: 0.5). */
   channelDrop: number;
-  /** ln of the initial logit scales of the global and local text losses (paper: ln 100). */
+  /**
+   * ln of the initial logit scales of the global and local text losses (paper: ln 100, from pretrained encoders).
+   * The CPU presets start at CLIP's ln(1/0.07): from random weights, ln 100 collapses the global alignment to ln B within the first epoch (lab notebook §15).
+   */
   logitScaleInit: number;
   /** Seed of the initial weights. */
   seed: number;
@@ -65,12 +68,15 @@ export interface PriorConfig {
 export type PriorConfigInput = Partial<Omit<PriorConfig, 'decoder'>> & { decoder?: Partial<PriorConfig['decoder']> };
 
 const COMMON = { gumbelTau: 0.9, channelDrop: 0.5, logitScaleInit: Math.log(100), seed: 0 } as const;
+/** CLIP's initial logit scale, for presets trained from random weights. */
+const CLIP_LOGIT_SCALE = Math.log(1 / 0.07);
 
 /**
  * Named PRIOR presets: `paper` is ResNet-50 at 224 px with a 6-layer
  * Bio_ClinicalBERT shape and d = 768; `cpu` is what trains on a 2-core machine
  * in the `cpu` regime (64 px, one bottleneck per stage, no stem pool: a 4×4
- * grid of 16 local tokens); `quick` is the CI smoke shape (32 px).
+ * grid of 16 local tokens; logit scales from CLIP's 1/0.07); `quick` is the CI
+ * smoke shape (32 px).
  */
 export const PRIOR_PRESETS = {
   paper: {
@@ -86,6 +92,7 @@ export const PRIOR_PRESETS = {
   },
   cpu: {
     ...COMMON,
+    logitScaleInit: CLIP_LOGIT_SCALE,
     vision: { blocks: [1, 1, 1, 1], baseWidth: 16, imageSize: 64, stemPool: false },
     text: { width: 128, layers: 2, heads: 2, intermediateSize: 512, maxPositions: 128 },
     embedWidth: 128,
@@ -97,6 +104,7 @@ export const PRIOR_PRESETS = {
   },
   quick: {
     ...COMMON,
+    logitScaleInit: CLIP_LOGIT_SCALE,
     vision: { blocks: [1, 1, 1, 1], baseWidth: 8, imageSize: 32, stemPool: false },
     text: { width: 64, layers: 1, heads: 2, intermediateSize: 128, maxPositions: 64 },
     embedWidth: 32,
@@ -213,7 +221,9 @@ export class Prior implements PretrainingMethod {
     this.predictor = { fc1: createLinear(p, 'predictor.fc1', d, config.predictorHidden), fc2: createLinear(p, 'predictor.fc2', config.predictorHidden, d) };
     this.globalLogitScale = p.create('global_logit_scale', [], { kind: 'constant', value: config.logitScaleInit });
     this.localLogitScale = p.create('local_logit_scale', [], { kind: 'constant', value: config.logitScaleInit });
-    this.prototypes = p.create('prototypes', [config.prototypes, d], { kind: 'normal', std: 1 / Math.sqrt(d) });
+    // N(0, 1) as the released nn.Embedding: sentence logits x·Wᵀ start sharp. A small init (N(0, 1/d)) makes every
+    // assignment near uniform, qW ≈ the mean prototype for every sentence, and the reports collapse (lab notebook §15).
+    this.prototypes = p.create('prototypes', [config.prototypes, d], { kind: 'normal', std: 1 });
     this.prototypesTrained = p.create('prototypes_trained', [], { kind: 'zeros' }, { trainable: false });
     this.imageDecoder = new ImageDecoder(p.child('image_decoder'), 2 * d, Math.log2(resnetStride(this.image.config)));
     this.reportDecoder = new SentenceDecoder(p.child('report_decoder'), { queries: config.maxSentences, width: d, layers: config.decoder.layers, heads: config.decoder.heads });
@@ -242,10 +252,8 @@ export class Prior implements PretrainingMethod {
   /** Image side: ResNet → layer4 tokens (raster order) → attention pool and projections. */
   private encodeImage(frontal: tf.Tensor4D, training: boolean): ImageSide & { tokens: tf.Tensor3D } {
     return tf.tidy(() => {
-      const out = this.image.forward(frontal, { training });
-      const [b, g, , c] = out.stages.layer4.shape;
-      // NHWC → [B, g·g, C] keeps each token at its location (the original reshaped NCHW: a defect).
-      const tokens = tf.reshape(out.stages.layer4, [b, g * g, c]) as tf.Tensor3D;
+      // Raster-order tokens of layer4 (the original reshaped NCHW directly and scrambled locations: a defect).
+      const tokens = this.image.encode(frontal, { training }).local;
       const features = attentionPool(tokens, this.imagePool);
       return { tokens, features, global: linear(features, this.imageGlobalProjection) as tf.Tensor2D, patches: linear(tokens, this.imageLocalProjection) as tf.Tensor3D };
     });

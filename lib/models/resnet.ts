@@ -15,6 +15,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { resolveResNetConfig, resnetStageChannels, type ResNetConfig, type ResNetConfigInput } from '../configs/resnet.ts';
 import type { ParameterSet } from './params.ts';
+import type { EncoderOutput } from './types.ts';
 import { BatchNorm } from './layers/batch_norm.ts';
 
 /** Options of a forward pass. */
@@ -127,6 +128,19 @@ export class ResNet {
     });
     const [layer1, layer2, layer3, layer4, pooled] = maps as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D, tf.Tensor4D, tf.Tensor2D];
     return { stages: { layer1, layer2, layer3, layer4 }, pooled };
+  }
+
+  /**
+   * The shared encoder output: global = the average-pooled layer4 [B, C4];
+   * local = layer4 as g·g tokens in raster order (an NHWC reshape: token
+   * y·g + x is cell (y, x)) [B, g·g, C4]; localMask all ones.
+   */
+  encode(images: tf.Tensor4D, options: ResNetForwardOptions): EncoderOutput {
+    return tf.tidy(() => {
+      const { stages, pooled } = this.forward(images, options);
+      const [b, g, w, c] = stages.layer4.shape;
+      return { global: pooled, local: tf.reshape(stages.layer4, [b, g * w, c]) as tf.Tensor3D, localMask: tf.ones([b, g * w]) as tf.Tensor2D };
+    });
   }
 
   /** Disposes this encoder's parameters. */

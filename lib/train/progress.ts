@@ -11,7 +11,7 @@ import { escapeHtml } from '../viz/plotly.ts';
 import type { StageConfig } from './schedule.ts';
 import type { StepRecord, TrainHooks } from './trainer.ts';
 
-/** Where progress goes: 'auto' picks notebook, terminal or lines. */
+/** Where progress goes: 'auto' picks notebook, terminal or lines; 'none' shows no progress, only the run's log lines (resume, checkpoints, the final model). */
 export type ProgressMode = 'auto' | 'notebook' | 'terminal' | 'lines' | 'none';
 
 /** The hooks to pass to `train` / `runPretraining`, and `stop` for the end (or an error). */
@@ -131,7 +131,7 @@ export function trainingProgress(options: TrainingProgressOptions = {}): Trainin
       if (mode === 'notebook') {
         logLines.push(line);
         draw(true);
-      } else if (mode === 'lines') console.log(line);
+      } else if (mode === 'lines' || mode === 'none') console.log(line);
     },
     stop: () => {
       if (mode === 'notebook') draw(true);

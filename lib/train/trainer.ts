@@ -124,8 +124,8 @@ export async function train(method: TrainableMethod, data: TrainingData, config:
   if (config.jitter) validateJitter(config.jitter);
   const log = hooks.log ?? ((line: string) => console.log(line));
   fs.mkdirSync(runDir, { recursive: true });
-  // A learned temperature is not a weight: CLIP keeps it out of weight decay.
-  const optimizer = new AdamW({ noDecay: /(^|\.)logit_scale$/, ...config.optimizer });
+  // A learned temperature is not a weight: CLIP keeps it out of weight decay (Med-ST's logit_scale, PRIOR's global_/local_logit_scale).
+  const optimizer = new AdamW({ noDecay: /(^|\.|_)logit_scale$/, ...config.optimizer });
   let position: TrainingPosition = { stage: 0, epoch: 0, batch: 0, step: 0 };
   let nonFiniteInARow = 0;
   const resumeDir = latestCheckpoint(runDir);

@@ -55,3 +55,21 @@ test('ResNet-50 shapes at 64 px, train mode updates BN statistics, gradients fin
   tf.dispose([value, ...Object.values(grads), x]);
   net.dispose();
 });
+
+test('encode gives the shared encoder output: pooled global, layer4 as raster-order tokens, an all-ones mask', (t) => {
+  const params = new ParameterSet(2);
+  const net = new ResNet(params, { blocks: [1, 1, 1, 1], baseWidth: 4, imageSize: 64, stemPool: false });
+  tf.tidy(() => {
+    const images = tf.randomUniform([2, 64, 64, 1], -1, 1, 'float32', 3) as tf.Tensor4D;
+    const maps = net.forward(images, { training: false });
+    const out = net.encode(images, { training: false });
+    t.deepEqual(maps.stages.layer4.shape, [2, 4, 4, 128], 'no stem pool: stride 16; 4·2³·4 channels');
+    t.deepEqual(out.local.shape, [2, 16, 128]);
+    t.deepEqual(Array.from(out.global.dataSync()), Array.from(maps.pooled.dataSync()));
+    const cells = maps.stages.layer4.arraySync() as number[][][][];
+    const tokens = out.local.arraySync() as number[][][];
+    for (const [y, x] of [[0, 3], [3, 0], [2, 1]]) t.deepEqual(tokens[1]![y! * 4 + x!], cells[1]![y!]![x!]);
+    t.true(Array.from(out.localMask.dataSync()).every((v) => v === 1));
+  });
+  params.dispose();
+});

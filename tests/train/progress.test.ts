@@ -44,3 +44,19 @@ test('composeHooks calls every set in order and keeps the signal', async (t) => 
   t.deepEqual(calls, ['a', 'b', 'a:x', 'epoch']);
   t.is(hooks.signal, controller.signal);
 });
+
+test("'none' shows no progress but keeps the run's log lines (a quiet CLI still says where it resumed)", (t) => {
+  const printed: string[] = [];
+  const original = console.log;
+  console.log = (...args: unknown[]) => printed.push(args.join(' '));
+  try {
+    const progress = trainingProgress({ mode: 'none' });
+    progress.onStageStart({ name: 's', epochs: 1, losses: { global: 1 }, chunkLength: 1, learningRate: 1e-3, warmupFraction: 0 }, 0, 2);
+    progress.onStep({ step: 0, stage: 0, stageName: 's', epoch: 0, batch: 0, learningRate: 1e-3, loss: 1, terms: { global: 1 }, gradNorm: 1, rows: 4, fullChunks: 0, ms: 10, pairsPerSecond: 400 });
+    progress.log('resuming from run/checkpoints/step-00000004');
+    progress.stop();
+  } finally {
+    console.log = original;
+  }
+  t.deepEqual(printed, ['resuming from run/checkpoints/step-00000004']);
+});
