@@ -85,12 +85,14 @@ let one;
 for await (const b of loader.epoch(0)) one = b;
 await loader.close();
 const words = medst.basicTokenize(pick.report.text, { lowercase: true, stripAccents: true, tokenizeChineseChars: true });
+// Med-ST's own parts (its local alignment's word→patch attention).
+const medstModel = medst.methodAs(model.method, medst.MedST);
 const attention = tf.tidy(() => {
   const tensors = medst.toTensors(one);
-  const e = model.method.encode(one, tensors, false);
-  return medst.localAlignmentLoss(e.textLocal, e.imageLocal, model.method.localWeighting, { temperature: model.method.config.temperatures.local, wordMask: e.wordMask, patchMask: e.patchMask, returnAttention: true }).wordToPatch.arraySync()[0];
+  const e = medstModel.encode(one, tensors, false);
+  return medst.localAlignmentLoss(e.textLocal, e.imageLocal, medstModel.localWeighting, { temperature: medstModel.config.temperatures.local, wordMask: e.wordMask, patchMask: e.patchMask, returnAttention: true }).wordToPatch.arraySync()[0];
 });
-const grid = model.crop / model.method.image.config.patchSize;
+const grid = model.crop / medstModel.image.config.patchSize;
 const wanted = new Set(sentence.split(" "));
 const idx = words.map((w, i) => (wanted.has(w) ? i : -1)).filter((i) => i >= 0 && i < attention.length);
 const frontalAttention = Array.from({ length: grid * grid }, (_, p) => idx.reduce((a, i) => a + attention[i][p], 0) / Math.max(1, idx.length));
