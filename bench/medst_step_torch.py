@@ -390,7 +390,6 @@ class MedST(nn.Module):
         return terms
 
 
-
 def main():
     with open(sys.argv[1]) as f:
         spec = json.load(f)

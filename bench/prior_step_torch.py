@@ -271,7 +271,6 @@ class Prior(nn.Module):
         return terms
 
 
-
 def main():
     with open(sys.argv[1]) as f:
         spec = json.load(f)
