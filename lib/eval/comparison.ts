@@ -144,12 +144,13 @@ export async function runComparison(config: ComparisonConfig, records: readonly 
 
 /** The run config of one variant at one seed. */
 export function runConfig(config: ComparisonConfig, variant: ExperimentVariant, seed: number): PretrainRunConfig {
+  const model = modelOf(config, variant.method);
   return {
     method: variant.method,
     data: config.preparedDir,
     imageSize: config.imageSize,
     vocabSize: config.vocabSize,
-    model: { preset: modelOf(config, variant.method).preset, overrides: { ...modelOf(config, variant.method).overrides, ...variant.overrides, seed } },
+    model: { preset: model.preset, overrides: { ...model.overrides, ...variant.overrides, seed } },
     stages: variantStages(variant, config.epochsPerSlot, config.learningRate),
     trainer: { ...config.trainer, seed },
     out: path.join(config.workDir, 'runs', `${variant.name}-s${seed}`),

@@ -319,6 +319,18 @@ export class Prior implements PretrainingMethod {
     return tf.mul(map, tf.tensor4d(keep, [b, 1, 1, c])) as tf.Tensor4D;
   }
 
+  /**
+   * The image decoder's output [B, C, C, 1] from the patch map and its text context (T2I), each [B, P, d] → [B, g, g, d],
+   * concatenated; in training the patch map's channels are dropped (`random` given).
+   */
+  private decodeImage(patches: tf.Tensor3D, t2i: tf.Tensor3D, random: Rng | null): tf.Tensor4D {
+    const [b, , d] = patches.shape;
+    const g = this.grid;
+    const map = tf.reshape(patches, [b, g, g, d]) as tf.Tensor4D;
+    const input = tf.concat([random ? this.dropChannels(map, random) : map, tf.reshape(t2i, [b, g, g, d])], 3) as tf.Tensor4D; // [B, g, g, 2d]
+    return this.imageDecoder.forward(input, { training: random !== null });
+  }
+
   lossTerms({ batch, tensors, stage, random }: StepInput): LossTerms {
     const on = (name: string) => (stage.losses[name] ?? 0) > 0;
     const img = this.encodeImage(tensors.frontal, true);
@@ -340,12 +352,7 @@ export class Prior implements PretrainingMethod {
       const i2t = this.crossAttend(sentences, img.patches, this.imageToText, null); // [B, S, d]
       terms.local_text = sameReportContrastiveLoss(sentences, i2t, txt.sentenceMask, this.localLogitScale as tf.Scalar);
     }
-    if (on('image_recon')) {
-      const [b, p, d] = img.patches.shape;
-      const g = Math.sqrt(p);
-      const map = tf.concat([this.dropChannels(tf.reshape(img.patches, [b, g, g, d]) as tf.Tensor4D, random.fork(2)), tf.reshape(t2i!, [b, g, g, d])], 3) as tf.Tensor4D; // [B, g, g, 2d]
-      terms.image_recon = tf.mean(tf.abs(tf.sub(this.imageDecoder.forward(map, { training: true }), tensors.frontal))) as tf.Scalar;
-    }
+    if (on('image_recon')) terms.image_recon = tf.mean(tf.abs(tf.sub(this.decodeImage(img.patches, t2i!, random.fork(2)), tensors.frontal))) as tf.Scalar;
     if (on('report_recon') || on('report_kl') || on('report_global')) {
       const generated = this.reportDecoder.forward(img.patches); // [B, Q, d]
       const matched = sentenceReconstructionLoss(generated, sentences, txt.sentenceMask, this.prototypes as tf.Tensor2D);
@@ -385,11 +392,8 @@ export class Prior implements PretrainingMethod {
     return tf.tidy(() => {
       const img = this.encodeImage(frontal, false);
       const txt = this.sentenceEmbeddings(batch);
-      const [b, p, d] = img.patches.shape;
-      const g = Math.sqrt(p);
       const sentences = this.quantise(txt.sentences, null).quantised;
-      const t2i = this.crossAttend(img.patches, sentences, this.textToImage, txt.sentenceMask);
-      const image = this.imageDecoder.forward(tf.concat([tf.reshape(img.patches, [b, g, g, d]), tf.reshape(t2i, [b, g, g, d])], 3) as tf.Tensor4D, { training: false });
+      const image = this.decodeImage(img.patches, this.crossAttend(img.patches, sentences, this.textToImage, txt.sentenceMask), null);
       const argmax = (x: tf.Tensor3D) => tf.argMax(tf.matMul(x, this.prototypes as tf.Tensor2D, false, true), -1) as tf.Tensor2D; // [B, N]
       return { image, generatedPrototypes: argmax(this.reportDecoder.forward(img.patches)), reportPrototypes: argmax(txt.sentences), sentenceMask: txt.sentenceMask };
     });

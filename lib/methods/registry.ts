@@ -44,13 +44,19 @@ export function methodNames(): string[] {
   return [...entries.keys()];
 }
 
+/** The entry of a registered method; `where` prefixes the error (a file, for a checkpoint's method). */
+function entryOf(name: string, where = ''): MethodEntry {
+  const entry = entries.get(name);
+  if (!entry) throw new Error(`${where}unknown method "${name}" (known: ${methodNames().join(', ')})`);
+  return entry;
+}
+
 /**
  * Builds the method `name` from a preset and overrides.
  * @throws Error naming the known methods (or the method's presets) for an unknown name (or preset).
  */
 export function createMethod(name: string, options: MethodBuildOptions): PretrainingMethod {
-  const entry = entries.get(name);
-  if (!entry) throw new Error(`unknown method "${name}" (known: ${methodNames().join(', ')})`);
+  const entry = entryOf(name);
   if (!entry.presets.includes(options.preset)) throw new Error(`method "${name}" has no preset "${options.preset}" (presets: ${entry.presets.join(', ')})`);
   return entry.create(options);
 }
@@ -63,23 +69,17 @@ export function createMethod(name: string, options: MethodBuildOptions): Pretrai
 export function restoreMethod(description: unknown, source: string): PretrainingMethod {
   const named = description as { method?: unknown } | null;
   if (named === null || typeof named !== 'object' || typeof named.method !== 'string') throw new Error(`${source}: no "method" field (which method built this checkpoint?)`);
-  const entry = entries.get(named.method);
-  if (!entry) throw new Error(`${source}: unknown method "${named.method}" (known: ${methodNames().join(', ')})`);
-  return entry.restore(description as Record<string, unknown>);
+  return entryOf(named.method, `${source}: `).restore(description as Record<string, unknown>);
 }
 
 /** The default schedule of a registered method (a copy: callers may edit it). */
 export function methodSchedule(name: string): StageConfig[] {
-  const entry = entries.get(name);
-  if (!entry) throw new Error(`unknown method "${name}" (known: ${methodNames().join(', ')})`);
-  return structuredClone(entry.schedule) as StageConfig[];
+  return structuredClone(entryOf(name).schedule) as StageConfig[];
 }
 
 /** The schedule rules of a registered method. */
 export function methodRules(name: string): ScheduleRules {
-  const entry = entries.get(name);
-  if (!entry) throw new Error(`unknown method "${name}" (known: ${methodNames().join(', ')})`);
-  return entry.rules;
+  return entryOf(name).rules;
 }
 
 /**
