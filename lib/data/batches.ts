@@ -18,6 +18,7 @@ import { chunkSequences } from './sequences.ts';
 import type { WordPieceTokenizer } from './tokenizer/index.ts';
 import type { JitterConfig } from './jitter.ts';
 import { sentenceIdsOf, sentenceTokensOf } from './sentence_ids.ts';
+import { cleanedSections } from './report_sections.ts';
 
 /** How batches are made. */
 export interface BatchLoaderConfig {
@@ -48,6 +49,18 @@ export interface BatchLoaderConfig {
   lateral?: boolean;
   /** Give each token its sentence index, for up to this many sentences per report (default 0: no `sentenceIds`). */
   sentences?: number;
+  /** Also give the findings and the impression as token rows of their own (default false: no `sections`). */
+  sections?: boolean;
+}
+
+/** Token rows of one report section. */
+export interface SectionRows {
+  /** Int32Array [B, L]; an absent section is `[CLS] [SEP]`. */
+  inputIds: Int32Array;
+  /** Int32Array [B, L]. */
+  attentionMask: Int32Array;
+  /** Uint8Array [B]: 1 where the report has the section. */
+  present: Uint8Array;
 }
 
 /** One batch as typed arrays; B rows, full chunks' rows first. */
@@ -75,6 +88,8 @@ export interface HostBatch extends ImageBatch {
   chunkLength: number;
   /** Int32Array [B, L]: sentence of each token, −1 for special, padding and overflow tokens (when the loader gives sentences). */
   sentenceIds?: Int32Array;
+  /** The findings and the impression tokenised separately, each cleaned on its own (when the loader gives sections). */
+  sections?: { findings: SectionRows; impression: SectionRows };
 }
 
 /** A batch as tensors; the caller owns (disposes) them. */
@@ -110,10 +125,11 @@ interface Pending {
 
 /** Batches over a set of manifest records and a prepared image store. */
 export class BatchLoader {
-  readonly config: BatchLoaderConfig & Required<Pick<BatchLoaderConfig, 'prefetch' | 'useWorker' | 'lateral' | 'sentences'>>;
+  readonly config: BatchLoaderConfig & Required<Pick<BatchLoaderConfig, 'prefetch' | 'useWorker' | 'lateral' | 'sentences' | 'sections'>>;
   private readonly records: ManifestRecord[];
   private readonly store: ImageStore;
   private readonly tokens: { inputIds: Int32Array; attentionMask: Int32Array; wordIds: Int32Array; sentenceIds: Int32Array | null };
+  private readonly sectionTokens: { findings: SectionRows; impression: SectionRows } | null;
   private readonly rowOf = new Map<string, number>();
   private readonly worker: Worker | null;
   private readonly pending = new Map<number, Pending>();
@@ -126,7 +142,7 @@ export class BatchLoader {
    * @param records The manifest records to draw from (e.g. one split).
    */
   constructor(storeDir: string, records: readonly ManifestRecord[], tokenizer: WordPieceTokenizer, config: BatchLoaderConfig) {
-    this.config = { prefetch: 2, useWorker: true, lateral: true, sentences: 0, ...config };
+    this.config = { prefetch: 2, useWorker: true, lateral: true, sentences: 0, sections: false, ...config };
     this.records = [...records];
     this.store = ImageStore.open(storeDir);
     if (this.config.crop > this.store.size) throw new Error(`BatchLoader: crop ${this.config.crop} is larger than the stored images (${this.store.size})`);
@@ -138,7 +154,19 @@ export class BatchLoader {
     const encoded = tokenizer.encodeBatch(this.records.map((r) => r.report.text), { maxLength: this.config.maxTokens, padding: 'max_length', truncation: true });
     const sentenceIds = this.config.sentences > 0 ? sentenceIdsOf(encoded.inputIds, encoded.attentionMask, this.records.length, this.config.maxTokens, sentenceTokensOf(tokenizer), this.config.sentences) : null;
     this.tokens = { inputIds: encoded.inputIds, attentionMask: encoded.attentionMask, wordIds: encoded.wordIds, sentenceIds };
+    this.sectionTokens = this.config.sections ? this.tokenizeSections(tokenizer) : null;
     this.worker = this.config.useWorker ? this.startWorker(storeDir) : null;
+  }
+
+  /** Every record's findings and impression, cleaned and tokenised on their own. */
+  private tokenizeSections(tokenizer: WordPieceTokenizer): { findings: SectionRows; impression: SectionRows } {
+    const sections = this.records.map((r) => cleanedSections(r.report));
+    const rowsOf = (key: 'findings' | 'impression'): SectionRows => {
+      const texts = sections.map((s) => s[key]);
+      const encoded = tokenizer.encodeBatch(texts.map((t) => t ?? ''), { maxLength: this.config.maxTokens, padding: 'max_length', truncation: true });
+      return { inputIds: encoded.inputIds, attentionMask: encoded.attentionMask, present: Uint8Array.from(texts, (t) => (t === null ? 0 : 1)) };
+    };
+    return { findings: rowsOf('findings'), impression: rowsOf('impression') };
   }
 
   private startWorker(storeDir: string): Worker {
@@ -217,6 +245,7 @@ export class BatchLoader {
       wordIds.set(this.tokens.wordIds.subarray(from, from + l), row * l);
       sentenceIds?.set(all!.subarray(from, from + l), row * l);
     });
+    const sections = this.sectionTokens ? this.sectionRows(planned.records) : null;
     return {
       ...images,
       rows,
@@ -231,7 +260,24 @@ export class BatchLoader {
       fullChunks: planned.fullChunks,
       chunkLength: planned.chunkLength,
       ...(sentenceIds ? { sentenceIds } : {}),
+      ...(sections ? { sections } : {}),
     };
+  }
+
+  /** The section rows of a batch's records. */
+  private sectionRows(records: readonly ManifestRecord[]): { findings: SectionRows; impression: SectionRows } {
+    const l = this.config.maxTokens;
+    const pick = (all: SectionRows): SectionRows => {
+      const out: SectionRows = { inputIds: new Int32Array(records.length * l), attentionMask: new Int32Array(records.length * l), present: new Uint8Array(records.length) };
+      records.forEach((record, row) => {
+        const at = this.rowOf.get(record.id)!;
+        out.inputIds.set(all.inputIds.subarray(at * l, (at + 1) * l), row * l);
+        out.attentionMask.set(all.attentionMask.subarray(at * l, (at + 1) * l), row * l);
+        out.present[row] = all.present[at]!;
+      });
+      return out;
+    };
+    return { findings: pick(this.sectionTokens!.findings), impression: pick(this.sectionTokens!.impression) };
   }
 
   /**

@@ -4,3 +4,4 @@ export { MEDST_LOSS_NAMES, MEDST_PRESETS, MEDST_SCHEDULE_RULES, MedST, medstConf
 export { SupervisedClassifier, supervisedTargets, type SupervisedConfig } from './supervised.ts';
 export { createMethod, methodAs, methodNames, methodRules, methodSchedule, registerMethod, restoreMethod, type MethodBuildOptions, type MethodEntry } from './registry.ts';
 export { PRIOR_LOSS_NAMES, PRIOR_PRESETS, PRIOR_SCHEDULE, PRIOR_SCHEDULE_RULES, Prior, checkPriorConfig, priorConfig, type PriorConfig, type PriorConfigInput, type PriorPreset } from './prior.ts';
+export { IMITATE_PRESETS, IMITATE_SCHEDULE, IMITATE_SCHEDULE_RULES, Imitate, checkImitateConfig, imitateConfig, type ImitateConfig, type ImitateConfigInput, type ImitatePreset } from './imitate.ts';

@@ -35,6 +35,8 @@ export interface BatchContents {
   lateral: boolean;
   /** Give every token its sentence index (`HostBatch.sentenceIds`) for up to this many sentences per report (0: none). */
   sentences: number;
+  /** Give the findings and the impression as token rows of their own (`HostBatch.sections`; default false). */
+  sections?: boolean;
 }
 
 /** Token rows of free texts or reports, as the tokenizer gives them (plus sentence ids when the method declares sentences). */

@@ -6,6 +6,7 @@
  * their fake methods the same way).
  */
 import { MEDST_PRESETS, MEDST_SCHEDULE_RULES, MedST, medstConfig, medstConfigFromDescription, type MedSTConfig, type MedSTPreset } from './medst.ts';
+import { IMITATE_PRESETS, IMITATE_SCHEDULE, IMITATE_SCHEDULE_RULES, Imitate, checkImitateConfig, imitateConfig, type ImitateConfig, type ImitatePreset } from './imitate.ts';
 import type { PretrainingMethod } from './method.ts';
 import { PRIOR_PRESETS, PRIOR_SCHEDULE, PRIOR_SCHEDULE_RULES, Prior, checkPriorConfig, priorConfig, type PriorConfig, type PriorPreset } from './prior.ts';
 import { DEFAULT_CURRICULUM, type ScheduleRules, type StageConfig } from '../train/schedule.ts';
@@ -108,4 +109,13 @@ registerMethod({
   rules: PRIOR_SCHEDULE_RULES,
   schedule: PRIOR_SCHEDULE,
   restore: ({ method: _method, ...config }) => new Prior(checkPriorConfig(config as unknown as PriorConfig)),
+});
+
+registerMethod({
+  name: 'imitate',
+  presets: Object.keys(IMITATE_PRESETS),
+  create: ({ preset, overrides, vocabSize }) => new Imitate(imitateConfig(preset as ImitatePreset, { ...(overrides ?? {}), vocabSize })),
+  rules: IMITATE_SCHEDULE_RULES,
+  schedule: IMITATE_SCHEDULE,
+  restore: ({ method: _method, ...config }) => new Imitate(checkImitateConfig(config as unknown as ImitateConfig)),
 });

@@ -77,19 +77,22 @@ export class ParameterSet {
   private readonly entries: Map<string, Entry>;
   private readonly rng: Rng;
   readonly prefix: string;
+  /** Variables created through a frozen view are not trainable (a frozen encoder: optimisers skip them, checkpoints keep them). */
+  readonly frozen: boolean;
 
   /** A root set; `seed` drives every initial value made through it and its children. */
   constructor(seed: number);
-  constructor(seed: number, shared: { entries: Map<string, Entry>; rng: Rng; prefix: string });
-  constructor(seed: number, shared?: { entries: Map<string, Entry>; rng: Rng; prefix: string }) {
+  constructor(seed: number, shared: { entries: Map<string, Entry>; rng: Rng; prefix: string; frozen?: boolean });
+  constructor(seed: number, shared?: { entries: Map<string, Entry>; rng: Rng; prefix: string; frozen?: boolean }) {
     this.entries = shared?.entries ?? new Map();
     this.rng = shared?.rng ?? new Rng(seed);
     this.prefix = shared?.prefix ?? '';
+    this.frozen = shared?.frozen ?? false;
   }
 
-  /** A view whose names are prefixed by `name.` (same storage, same random stream). */
-  child(name: string): ParameterSet {
-    return new ParameterSet(0, { entries: this.entries, rng: this.rng, prefix: this.qualify(name) });
+  /** A view whose names are prefixed by `name.` (same storage, same random stream); `frozen` makes what it creates non-trainable. */
+  child(name: string, options: { frozen?: boolean } = {}): ParameterSet {
+    return new ParameterSet(0, { entries: this.entries, rng: this.rng, prefix: this.qualify(name), frozen: this.frozen || (options.frozen ?? false) });
   }
 
   private qualify(name: string): string {
@@ -101,7 +104,7 @@ export class ParameterSet {
     const fullName = this.qualify(name);
     if (this.entries.has(fullName)) throw new Error(`ParameterSet: parameter "${fullName}" already exists`);
     const size = shape.reduce((a, b) => a * b, 1);
-    const trainable = options.trainable ?? true;
+    const trainable = !this.frozen && (options.trainable ?? true);
     // tf.variable names must be unique per process; the dotted name stays ours.
     const variable = tf.tidy(() => tf.variable(tf.tensor(initialValues(init, size, this.rng), shape, 'float32'), trainable));
     this.entries.set(fullName, { variable, trainable });

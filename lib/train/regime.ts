@@ -6,6 +6,7 @@
  * The `paper` model preset with its own settings stays for GPUs and real data.
  */
 import type { MedSTConfig, MedSTPreset } from '../methods/medst.ts';
+import type { ImitateConfigInput, ImitatePreset } from '../methods/imitate.ts';
 import type { PriorConfigInput, PriorPreset } from '../methods/prior.ts';
 
 /** A method's preset and overrides of its config in one regime. */
@@ -18,6 +19,7 @@ export interface ModelChoice<P extends string = string, O = Record<string, unkno
 export interface RegimeModels {
   medst: ModelChoice<MedSTPreset, Partial<MedSTConfig>>;
   prior: ModelChoice<PriorPreset, PriorConfigInput>;
+  imitate: ModelChoice<ImitatePreset, ImitateConfigInput>;
   [method: string]: ModelChoice;
 }
 
@@ -44,6 +46,7 @@ export const REGIMES = {
     models: {
       medst: { preset: 'cpu', overrides: {} },
       prior: { preset: 'cpu', overrides: {} },
+      imitate: { preset: 'cpu', overrides: {} },
     },
     rowsPerBatch: 32,
     maxTokens: 64,
@@ -65,6 +68,7 @@ export const REGIMES = {
         },
       },
       prior: { preset: 'quick', overrides: {} },
+      imitate: { preset: 'quick', overrides: {} },
     },
     rowsPerBatch: 16,
     maxTokens: 48,

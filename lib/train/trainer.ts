@@ -169,6 +169,7 @@ export async function train(method: TrainableMethod, data: TrainingData, config:
         // The method's declaration decides what the batches hold.
         lateral: method.batchContents.lateral,
         sentences: method.batchContents.sentences,
+        sections: method.batchContents.sections ?? false,
       });
       try {
         const perEpoch = loader.batchesPerEpoch();
