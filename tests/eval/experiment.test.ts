@@ -43,20 +43,26 @@ test('a bad experiment file is refused, naming the file, row and field', (t) => 
   t.throws(() => parseExperiment({ name: 'x', variants: [{ ...row, stages: [] }] }, 'x.json'), { message: /a pre-trained row needs at least one stage/ });
 });
 
-test('the method comparison: Med-ST and PRIOR rows, each with its random init, on the same 3-slot budget', (t) => {
+test('the method comparison: Med-ST, PRIOR and IMITATE rows, each with its random init, on the same 3-slot budget', (t) => {
   const methods = methodComparison();
-  t.deepEqual(methods.variants.map((v) => `${v.name}:${v.method}`), ['random:medst', 'global:medst', 'medst:medst', 'prior_random:prior', 'prior:prior']);
+  t.deepEqual(methods.variants.map((v) => `${v.name}:${v.method}`), ['random:medst', 'global:medst', 'medst:medst', 'prior_random:prior', 'prior:prior', 'imitate_random:imitate', 'imitate:imitate', 'imitate_impression:imitate']);
   const prior = methods.variants.find((v) => v.name === 'prior')!;
   const stages = variantStages(prior, 4, 1e-3);
   t.is(stages.reduce((n, s) => n + s.epochs, 0), 12);
   t.deepEqual(stages.map((s) => s.learningRate), [1e-3, 1e-3, 5e-4], "PRIOR's last stage at half the peak, as the paper's 5e-6 after 1e-5");
   t.is(stages[2]!.losses['global'], 10, 'the global term weighted 10 in stage 3');
   t.notThrows(() => validateSchedule(stages, methodRules('prior')));
+  for (const name of ['imitate', 'imitate_impression']) {
+    const imitate = variantStages(methods.variants.find((v) => v.name === name)!, 4, 1e-3);
+    t.deepEqual(imitate.map((s) => [s.epochs, s.learningRate]), [[12, 1e-3]], `${name}: one stage over the three slots`);
+    t.notThrows(() => validateSchedule(imitate, methodRules('imitate')));
+  }
+  t.deepEqual(Object.keys(variantStages(methods.variants.find((v) => v.name === 'imitate_impression')!, 4, 1e-3)[0]!.losses).sort(), ['impression', 'impression_views'], 'the ablation drops both findings terms');
 });
 
 test('experiments combine into one list of rows: shared rows run once, a conflicting definition is refused', (t) => {
   const combined = combineExperiments([experiment, methodComparison()], ['a.json', 'b.json']);
-  t.deepEqual(combined.variants.map((v) => v.name), ['random', 'global', 'global_local', 'move', 'fmc', 'medst', 'prior_random', 'prior']);
+  t.deepEqual(combined.variants.map((v) => v.name), ['random', 'global', 'global_local', 'move', 'fmc', 'medst', 'prior_random', 'prior', 'imitate_random', 'imitate', 'imitate_impression']);
   t.is(combined.name, 'medst-ablation+methods');
   const changed = { ...methodComparison(), variants: methodComparison().variants.map((v) => (v.name === 'medst' ? { ...v, label: 'other' } : v)) };
   t.throws(() => combineExperiments([experiment, changed], ['a.json', 'b.json']), { message: 'b.json: variant "medst" differs from the row of the same name in a.json; rename one of them' });
