@@ -85,6 +85,13 @@ export function homography(from: readonly (readonly [number, number])[], to: rea
   return [h[0]!, h[1]!, h[2]!, h[3]!, h[4]!, h[5]!, h[6]!, h[7]!, 1];
 }
 
+/** The output→input map of a rotation by `degrees` about the centre of a c×c image. */
+export function rotationAbout(c: number, degrees: number): Matrix3 {
+  const angle = (degrees * Math.PI) / 180;
+  const [cos, sin, mid] = [Math.cos(angle), Math.sin(angle), (c - 1) / 2];
+  return [cos, -sin, mid - cos * mid + sin * mid, sin, cos, mid - sin * mid - cos * mid, 0, 0, 1];
+}
+
 /**
  * The output→input map of one view's geometry on a c×c crop (pixel-index
  * coordinates), drawn in the pipeline's order: flips, rotation, perspective.
@@ -93,9 +100,7 @@ export function drawGeometry(c: number, config: ViewAugmentConfig, rng: Rng): Ma
   const last = c - 1;
   const horizontal: Matrix3 = rng.uniform() < config.horizontalFlip ? [-1, 0, last, 0, 1, 0, 0, 0, 1] : IDENTITY;
   const vertical: Matrix3 = rng.uniform() < config.verticalFlip ? [1, 0, 0, 0, -1, last, 0, 0, 1] : IDENTITY;
-  const angle = (rng.range(-config.rotationDegrees, config.rotationDegrees) * Math.PI) / 180;
-  const [cos, sin, mid] = [Math.cos(angle), Math.sin(angle), last / 2];
-  const rotation: Matrix3 = [cos, -sin, mid - cos * mid + sin * mid, sin, cos, mid - sin * mid - cos * mid, 0, 0, 1];
+  const rotation = rotationAbout(c, rng.range(-config.rotationDegrees, config.rotationDegrees));
   let perspective = IDENTITY;
   if (rng.uniform() < config.perspective.probability) {
     // torchvision's RandomPerspective: each corner moves inward by up to distortion · half the side.
