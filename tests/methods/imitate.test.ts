@@ -95,13 +95,23 @@ test.serial('every term is finite with gradients; views and channel subsets come
   model.dispose();
 });
 
-test.serial('a frozen text encoder has no trainable weights; the projection still trains', (t) => {
+test.serial('a frozen text encoder stays fixed through training (AdamW weight decay included); its projection trains', async (t) => {
   const frozen = make({ freezeText: true });
   const trainable = frozen.params.named({ trainableOnly: true }).map(([n]) => n);
   t.false(trainable.some((n) => n.startsWith('text.')), 'no text encoder weight is trainable');
   t.true(trainable.some((n) => n.startsWith('text_head.')));
   t.true(frozen.params.named().some(([n]) => n.startsWith('text.embeddings')), 'the frozen weights are still saved with the model');
   frozen.dispose();
+  const weightsOf = (method: { params: { named(): Array<[string, tf.Variable]> } }, prefix: string) => method.params.named().filter(([n]) => n.startsWith(prefix)).map(([n, v]) => [n, Array.from(v.dataSync())] as const);
+  const initial = make({ seed: 4, freezeText: true });
+  const { method } = await runPretraining(
+    { method: 'imitate', data: path.join(dir, 'prepared'), vocabSize: 300, model: { preset: 'quick', overrides: { seed: 4, freezeText: true } }, stages: [{ ...ALL, epochs: 1 }], trainer: { rowsPerBatch: 8, maxTokens: 48, seed: 3, gradClipNorm: 1, checkpointEvery: 100 }, out: path.join(dir, 'frozen') },
+    { log: () => {} },
+  );
+  t.deepEqual(weightsOf(method, 'text.'), weightsOf(initial, 'text.'), 'the text encoder is unchanged');
+  t.notDeepEqual(weightsOf(method, 'text_head.fc1'), weightsOf(initial, 'text_head.fc1'), 'the shared projection trained');
+  method.dispose();
+  initial.dispose();
 });
 
 test.serial('evaluation is deterministic and unit-norm; probes read the pooled layer4', (t) => {
