@@ -7,6 +7,7 @@ import { initBackend } from '../lib/backend.ts';
 import { rowsToFrame, tableText } from '../lib/viz/table.ts';
 import type { BenchCase } from './case.ts';
 import { decodeResizeCase } from './decode_resize.ts';
+import { imitateStepCase } from './imitate_step.ts';
 import { medstStepCase } from './medst_step.ts';
 import { priorStepCase } from './prior_step.ts';
 import { storeReadCase } from './store_read.ts';
@@ -17,6 +18,7 @@ const cases: BenchCase[] = [
   decodeResizeCase,
   medstStepCase,
   priorStepCase,
+  imitateStepCase,
   { name: 'synth', run: async () => (await benchSynth()).figures },
 ];
 

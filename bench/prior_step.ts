@@ -21,29 +21,22 @@
  * ratio medst/PyTorch (median ms/step), printed; without torch the comparison
  * is a SKIP line.
  */
-import * as tf from '@tensorflow/tfjs-core';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { activeBackend } from '../lib/backend.ts';
 import { resnetStride } from '../lib/configs/resnet.ts';
 import type { HostBatch } from '../lib/data/batches.ts';
 import { sentenceIdsOf } from '../lib/data/sentence_ids.ts';
 import { PRIOR_LOSS_NAMES, PRIOR_SCHEDULE, Prior, priorConfig } from '../lib/methods/prior.ts';
-import { AdamW } from '../lib/train/optim.ts';
 import { REGIMES } from '../lib/train/regime.ts';
 import type { StageConfig } from '../lib/train/schedule.ts';
-import { trainingStep } from '../lib/train/trainer.ts';
 import { Rng } from '../lib/util/rng.ts';
 import type { BenchCase } from './case.ts';
-import { stepStats, syntheticBatch } from './medst_step.ts';
+import { syntheticBatch } from './medst_step.ts';
+import { CLIP_NORM, OPTIMIZER, WARMUP, badTerms as badOf, termsText as textOf, timeMethodSteps, timeTorchSide } from './method_step.ts';
 import { findBenchPython } from './python.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const WARMUP = 3;
-const CLIP_NORM = 1;
 /** Token ids of the synthetic rows: specials below 5, the period is 5 (words start there). */
 const PERIOD_ID = 5;
 const SPECIAL_IDS = [0, 1, 2, 3, 4];
@@ -64,51 +57,8 @@ function priorBatch(method: Prior): HostBatch {
   return batch;
 }
 
-interface Timing {
-  median: number;
-  p90: number;
-  pairsPerSecond: number;
-  parameters: number;
-  firstTerms: Record<string, number | null>;
-  lastLoss: number | null;
-}
-
-function timeMedst(method: Prior, batch: HostBatch, stage: StageConfig, steps: number): Timing & { tensorsBefore: number; tensorsAfter: number } {
-  const optimizer = new AdamW({ weightDecay: 1e-6 });
-  const run = (step: number) => trainingStep(method, optimizer, batch, stage, { step, stage: 2, epoch: 0, batch: step, learningRate: stage.learningRate, gradClipNorm: CLIP_NORM });
-  try {
-    let firstTerms: Record<string, number> = {};
-    let lastLoss = Number.NaN;
-    for (let i = 0; i < WARMUP; i++) {
-      const record = run(i);
-      if (i === 0) firstTerms = record.terms;
-      lastLoss = record.loss;
-    }
-    const tensorsBefore = tf.memory().numTensors;
-    const ms: number[] = [];
-    for (let i = 0; i < steps; i++) {
-      const started = performance.now();
-      lastLoss = run(WARMUP + i).loss;
-      ms.push(performance.now() - started);
-    }
-    const { median, p90 } = stepStats(ms);
-    return { median, p90, pairsPerSecond: (batch.rows * 1000) / median, parameters: method.params.count({ trainableOnly: true }), firstTerms, lastLoss, tensorsBefore, tensorsAfter: tf.memory().numTensors };
-  } finally {
-    optimizer.dispose();
-  }
-}
-
-function timeTorch(python: string, spec: unknown, dir: string): Timing & { torch: string; threads: number } {
-  const file = join(dir, 'prior.json');
-  writeFileSync(file, JSON.stringify(spec));
-  const script = join(ROOT, 'bench', 'prior_step_torch.py');
-  const result = spawnSync(python, [script, file], { encoding: 'utf8', maxBuffer: 16 * 2 ** 20 });
-  if (result.status !== 0) throw new Error(`prior-step: ${script} failed (exit ${result.status}):\n${result.stderr}`);
-  return JSON.parse(result.stdout.trim().split('\n').pop()!);
-}
-
-const termsText = (terms: Record<string, number | null>) => PRIOR_LOSS_NAMES.map((n) => `${n} ${typeof terms[n] === 'number' ? terms[n]!.toFixed(3) : 'missing'}`).join(', ');
-const badTerms = (terms: Record<string, number | null>) => PRIOR_LOSS_NAMES.filter((n) => !Number.isFinite(terms[n]));
+const termsText = (terms: Record<string, number | null>) => textOf(PRIOR_LOSS_NAMES, terms);
+const badTerms = (terms: Record<string, number | null>) => badOf(PRIOR_LOSS_NAMES, terms);
 
 export const priorStepCase: BenchCase = {
   name: 'prior-step',
@@ -131,7 +81,7 @@ export const priorStepCase: BenchCase = {
       const v = method.image.config;
       figures['batch (REGIMES.cpu)'] = `${batch.rows} rows, frontal only, crop ${batch.crop}, L=${batch.maxTokens}, vocab ${regime.vocabSize}, up to ${method.config.maxSentences} sentences`;
       figures['model'] = `ResNet blocks [${v.blocks}] width ${v.baseWidth}${v.stemPool ? '' : ' (no stem pool)'} → ${method.grid}×${method.grid} tokens; BERT w${method.text.config.width} l${method.text.config.layers}; d ${method.config.embedWidth}; ${method.config.prototypes} prototypes`;
-      const ours = timeMedst(method, batch, stage, steps);
+      const ours = timeMethodSteps(method, batch, stage, steps);
       figures[`medst ms/step median (${steps} steps)`] = Math.round(ours.median);
       figures['medst ms/step p90'] = Math.round(ours.p90);
       figures['medst pairs/s'] = Number(ours.pairsPerSecond.toFixed(2));
@@ -152,14 +102,14 @@ export const priorStepCase: BenchCase = {
         grid: method.grid,
         stride: resnetStride(v),
         batch: { rows: batch.rows, maxTokens: batch.maxTokens, inputIds: Array.from(batch.inputIds), attentionMask: Array.from(batch.attentionMask), sentenceIds: Array.from(batch.sentenceIds!) },
-        optimizer: { learningRate: stage.learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 1e-6, clipNorm: CLIP_NORM },
+        optimizer: { learningRate: stage.learningRate, ...OPTIMIZER, clipNorm: CLIP_NORM },
         losses: stage.losses,
         warmup: WARMUP,
         steps,
         threads,
         seed: 1234,
       };
-      const theirs = timeTorch(python, spec, dir);
+      const theirs = timeTorchSide('prior-step', python, 'prior_step_torch.py', spec, dir);
       const ratio = ours.median / theirs.median;
       figures[`PyTorch ${theirs.torch} ms/step median (${theirs.threads} threads)`] = Math.round(theirs.median);
       figures['PyTorch ms/step p90'] = Math.round(theirs.p90);

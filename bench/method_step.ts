@@ -1,0 +1,77 @@
+/**
+ * What the per-method step benches share (`prior-step`, `imitate-step`): timing
+ * full training steps of a registered method through the trainer's own
+ * `trainingStep`, running the independent PyTorch side on a spec file, and
+ * printing loss terms.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { HostBatch } from '../lib/data/batches.ts';
+import type { TrainableMethod } from '../lib/methods/method.ts';
+import { AdamW } from '../lib/train/optim.ts';
+import type { StageConfig } from '../lib/train/schedule.ts';
+import { trainingStep } from '../lib/train/trainer.ts';
+import { stepStats } from './medst_step.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** Untimed steps before the timed ones, on both sides. */
+export const WARMUP = 3;
+/** Global-norm clipping of both sides. */
+export const CLIP_NORM = 1;
+/** AdamW settings of both sides. */
+export const OPTIMIZER = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 1e-6 } as const;
+
+/** One side's timing. */
+export interface StepTiming {
+  median: number;
+  p90: number;
+  pairsPerSecond: number;
+  parameters: number;
+  firstTerms: Record<string, number | null>;
+  lastLoss: number | null;
+}
+
+/** WARMUP + `steps` training steps of `method` on one batch; ms per timed step and the tensor count around them. */
+export function timeMethodSteps(method: TrainableMethod, batch: HostBatch, stage: StageConfig, steps: number): StepTiming & { tensorsBefore: number; tensorsAfter: number } {
+  const optimizer = new AdamW({ weightDecay: OPTIMIZER.weightDecay });
+  const run = (step: number) => trainingStep(method, optimizer, batch, stage, { step, stage: 0, epoch: 0, batch: step, learningRate: stage.learningRate, gradClipNorm: CLIP_NORM });
+  try {
+    let firstTerms: Record<string, number> = {};
+    let lastLoss = Number.NaN;
+    for (let i = 0; i < WARMUP; i++) {
+      const record = run(i);
+      if (i === 0) firstTerms = record.terms;
+      lastLoss = record.loss;
+    }
+    const tensorsBefore = tf.memory().numTensors;
+    const ms: number[] = [];
+    for (let i = 0; i < steps; i++) {
+      const started = performance.now();
+      lastLoss = run(WARMUP + i).loss;
+      ms.push(performance.now() - started);
+    }
+    const { median, p90 } = stepStats(ms);
+    return { median, p90, pairsPerSecond: (batch.rows * 1000) / median, parameters: method.params.count({ trainableOnly: true }), firstTerms, lastLoss, tensorsBefore, tensorsAfter: tf.memory().numTensors };
+  } finally {
+    optimizer.dispose();
+  }
+}
+
+/** Runs `bench/<script>` on a spec written to `dir`; its last stdout line is the timing. */
+export function timeTorchSide(caseName: string, python: string, script: string, spec: unknown, dir: string): StepTiming & { torch: string; threads: number } {
+  const file = join(dir, 'spec.json');
+  writeFileSync(file, JSON.stringify(spec));
+  const path = join(ROOT, 'bench', script);
+  const result = spawnSync(python, [path, file], { encoding: 'utf8', maxBuffer: 16 * 2 ** 20 });
+  if (result.status !== 0) throw new Error(`${caseName}: ${path} failed (exit ${result.status}):\n${result.stderr}`);
+  return JSON.parse(result.stdout.trim().split('\n').pop()!);
+}
+
+/** `name value, ...` in the method's reporting order. */
+export const termsText = (names: readonly string[], terms: Record<string, number | null>) => names.map((n) => `${n} ${typeof terms[n] === 'number' ? terms[n]!.toFixed(3) : 'missing'}`).join(', ');
+
+/** The terms that are missing or not finite. */
+export const badTerms = (names: readonly string[], terms: Record<string, number | null>) => names.filter((n) => !Number.isFinite(terms[n]));
