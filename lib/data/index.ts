@@ -91,5 +91,7 @@ export { assembleImageBatch, cropSeedOf } from './batch_images.ts';
 export type { ImageBatch, ImageBatchRequest } from './batch_images.ts';
 export { BatchLoader, toTensors } from './batches.ts';
 export { sentenceCounts, sentenceIdsOf, sentenceTokensOf, type SentenceTokens } from './sentence_ids.ts';
-export type { BatchLoaderConfig, HostBatch, TensorBatch } from './batches.ts';
+export type { BatchLoaderConfig, HostBatch, SectionRows, TensorBatch } from './batches.ts';
+export { cleanedSections, type CleanedSections } from './report_sections.ts';
+export { IMITATE_VIEW_AUGMENT, augmentView, autocontrast, drawGeometry, homography, rotationAbout, type ViewAugmentConfig } from './view_augment.ts';
 export * from './tokenizer/index.ts';

@@ -28,6 +28,7 @@ import { GlobalProjectionHead } from '../models/heads.ts';
 import { MultiLevelBranch, checkMultiLevelConfig, drawChannelSubsets, type MultiLevelConfig } from '../models/multi_level_branch.ts';
 import { ParameterSet } from '../models/params.ts';
 import { ResNet } from '../models/resnet.ts';
+import { clinicalSoftTargets } from '../objectives/cicl.ts';
 import { IMITATE_LOSS_DEFAULTS, IMITATE_LOSS_NAMES, imitateLossTerms, type ImitateLossConfig, type ImitateLossName } from '../objectives/imitate.ts';
 import type { ScheduleRules, StageConfig } from '../train/schedule.ts';
 import { Rng } from '../util/rng.ts';
@@ -244,6 +245,14 @@ export class Imitate implements PretrainingMethod {
 
   denseFeatures(frontal: tf.Tensor4D): { features: tf.Tensor3D; grid: number } {
     return tf.tidy(() => ({ features: this.image.encode(frontal, { training: false }).local, grid: this.image.config.imageSize / resnetStride(this.image.config) }));
+  }
+
+  /**
+   * [B, B] CICL's soft targets for a batch of texts (eval mode): I + τ·(1 − exp(−r·C⁺)) from their CLS
+   * features at the image–text τ, for notebooks (which reports count as soft positives of which).
+   */
+  clinicalTargets(text: Pick<TextInput, 'inputIds' | 'attentionMask' | 'rows' | 'maxTokens'>): tf.Tensor2D {
+    return tf.tidy(() => clinicalSoftTargets(this.textFeature(text, text.rows, text.maxTokens), this.config.loss.textTemperature, this.config.loss.priorRatio));
   }
 
   /** [B, d] the findings branch of frontal images (eval mode, the evaluation channel subsets), for notebooks. */

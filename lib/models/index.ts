@@ -15,6 +15,7 @@ export { createLinear, linear, type CreateLinearOptions, type LinearParams } fro
 export { createMlp, mlp, type MlpParams } from './layers/mlp.ts';
 export { MASKED_KEY_BIAS, createAttention, keyBiasFromMask, selfAttention, type AttentionParams } from './layers/attention.ts';
 export { attentionPool, createAttentionPool, type AttentionPoolParams } from './attention_pool.ts';
+export { MultiLevelBranch, adaptivePoolMatrix, channelTokens, channelsPerStage, checkMultiLevelConfig, drawChannelSubsets, type MultiLevelConfig } from './multi_level_branch.ts';
 export { ImageDecoder } from './image_decoder.ts';
 export { SentenceDecoder, type SentenceDecoderConfig } from './sentence_decoder.ts';
 export { createMultiHeadAttention, multiHeadAttention, type MultiHeadAttentionParams } from './layers/multi_head_attention.ts';

@@ -30,3 +30,5 @@ export { clipLoss, sameReportContrastiveLoss, sigmoidCrossAttention, simsiamLoss
 export { assignPrototypes, gumbelNoise, prototypeLoss, type PrototypeAssignment } from './prototypes.ts';
 export { optimalAssignment, sentenceReconstructionLoss, type SentenceReconstructionOutput } from './sentence_matching.ts';
 export { temporalAlignmentMaps, type TemporalAlignmentMaps } from './temporal_maps.ts';
+export { DEFAULT_PRIOR_RATIO, ciclLoss, clinicalSoftTargets, pearsonCorrelation, type CiclOptions } from './cicl.ts';
+export { IMITATE_LOSS_DEFAULTS, IMITATE_LOSS_NAMES, imitateLossTerms, type ImitateEmbeddings, type ImitateLossConfig, type ImitateLossName } from './imitate.ts';

@@ -1,14 +1,16 @@
 NAME = "02-pretraining.ipynb"
 CELLS = [
 ("md", """
-# 02 · Staged pre-training: Med-ST, then PRIOR
+# 02 · Staged pre-training: Med-ST, then PRIOR and IMITATE
 
 Pre-train Med-ST on the synthetic cohort through the simple-to-complex schedule —
 global + local alignment, then + forward mapping classification (FMC), then +
 reverse mapping regression (RMR) — watching every loss term live with the stage
 boundaries, the throughput, and then look inside the model: where words attend
-on the image, and how a patient's studies align in time. The last section trains PRIOR through
-the same method slot and shows its reconstructions and prototype usage.
+on the image, and how a patient's studies align in time. The last sections train PRIOR through
+the same method slot and show its reconstructions and prototype usage, then
+IMITATE: its two augmented views and which reports its clinical-informed loss
+treats as soft positives.
 
 `MEDST_NOTEBOOK_PROFILE=test` (used by `npm test`) shrinks everything to a
 minute; the default profile trains the `cpu` regime (64 px, conv-stem ViT-MoVE,
@@ -294,5 +296,86 @@ medst.showFigure({
 });
 console.log(`${(100 * recovered / Math.max(1, sentencesSeen)).toFixed(1)} % of the held-out sentences' prototypes are among the ${prior.config.maxSentences} the report decoder generates from the image`);
 prior.dispose();
+"""),
+("md", """
+## IMITATE in the same slot
+
+The `imitate` row of the method comparison: a ResNet whose pooled layer4 feeds
+an impression head and whose four stages feed the multi-level findings branch;
+the findings and the impression are encoded separately; the clinical-informed
+contrastive loss (CICL) aligns each image branch with its section for two
+augmented views of every image, and the two views with each other. One stage,
+the same budget as the rows above.
+"""),
+("code", """
+const imitateRow = medst.methodComparison().variants.find((v) => v.name === "imitate");
+const imitateStages = medst.variantStages(imitateRow, epochs, lr);
+const imitateRun = {
+  method: "imitate", data: path.join(workDir, "prepared"), imageSize: S, vocabSize: regime.vocabSize,
+  model: { preset: regime.models.imitate.preset, overrides: { ...regime.models.imitate.overrides, seed: 1 } }, stages: imitateStages,
+  trainer: { rowsPerBatch: regime.rowsPerBatch, maxTokens: regime.maxTokens, seed: 1, gradClipNorm: 1, checkpointEvery: 1000 },
+  out: path.join(workDir, "imitate-run"),
+};
+console.log(medst.describeSchedule(imitateStages));
+const imitateProgress = medst.trainingProgress();
+const imitateSteps = [];
+const imitateCurve = [];
+const imitateStarted = Date.now();
+const { method: imitateTrained, tokenizer: imitateTokenizer } = await medst.runPretraining(imitateRun, medst.composeHooks(imitateProgress, {
+  onStep: (record) => imitateSteps.push(record),
+  onEpochEnd: ({ epochsDone, method: m }) => {
+    const features = medst.imageFeatureMatrix((f) => m.imageFeatures(f), medst.imageStoreDir(path.join(workDir, "prepared"), S), prepared.records, C);
+    imitateCurve.push({ epoch: epochsDone, metrics: medst.evaluateImageFeatures(features, prepared.records, path.join(workDir, "cohort"), { curve: true }).metrics });
+  },
+})).finally(() => imitateProgress.stop());
+const imitate = medst.methodAs(imitateTrained, medst.Imitate);
+console.log(`IMITATE: ${imitateSteps.length} steps in ${((Date.now() - imitateStarted) / 1000).toFixed(0)} s`);
+const probeTrace = (points, name, dash) => ({ x: points.map((p) => p.epoch), y: points.map((p) => p.metrics.probe_auroc_100?.value), type: "scatter", mode: "lines+markers", name: name, line: { dash: dash }, xaxis: "x2", yaxis: "y2" });
+medst.showFigure({
+  data: [
+    ...medst.IMITATE_LOSS_NAMES.map((k) => ({ x: imitateSteps.map((s) => s.step), y: imitateSteps.map((s) => s.terms[k]), type: "scatter", mode: "lines", name: k, xaxis: "x", yaxis: "y" })),
+    probeTrace(imitateCurve, "IMITATE probe AUROC", "solid"),
+    probeTrace(priorCurve, "PRIOR probe AUROC", "dash"),
+    probeTrace(curve, "Med-ST probe AUROC", "dot"),
+  ],
+  layout: {
+    grid: { rows: 1, columns: 2, pattern: "independent", xgap: 0.12 }, height: 380,
+    title: { text: "IMITATE: loss terms (unweighted) · probe AUROC per epoch beside Med-ST's and PRIOR's" },
+    xaxis: { title: { text: "step" } }, yaxis: { title: { text: "loss" } }, xaxis2: { title: { text: "epoch" } }, yaxis2: { title: { text: "AUROC" } },
+  },
+});
+"""),
+("code", """
+// Four held-out crops (top) and the two views CICL's image–image terms contrast (flips, rotation, perspective, autocontrast; seeded).
+const viewRecords = prepared.records.filter((r) => r.split !== "train").slice(0, 4);
+const viewLoader = new medst.BatchLoader(medst.imageStoreDir(imitateRun.data, S), viewRecords, imitateTokenizer, { chunkLength: 1, chunksPerBatch: viewRecords.length, crop: C, augment: false, shuffle: false, seed: 0, maxTokens: imitateRun.trainer.maxTokens, useWorker: false, lateral: false, sections: true });
+let viewBatch;
+for await (const b of viewLoader.epoch(0)) viewBatch = b;
+await viewLoader.close();
+const viewSets = [viewBatch.frontal, ...[1, 2].map((seed) => medst.augmentView(viewBatch.frontal, viewBatch.rows, C, imitate.config.augment, new medst.Rng(seed)))];
+const viewPanels = [];
+viewSets.forEach((pixels, row) => viewRecords.forEach((_, i) => {
+  const cell = String(row * viewRecords.length + i + 1);
+  viewPanels.push(medst.radiographTrace(Array.from(pixels.subarray(i * C * C, (i + 1) * C * C)), C, C, { xaxis: `x${cell}`, yaxis: `y${cell}` }));
+}));
+medst.showFigure({ data: viewPanels, layout: { title: { text: "Crops (top) and IMITATE's two augmented views" }, grid: { rows: 3, columns: viewRecords.length, pattern: "independent" }, height: 700, width: 220 * viewRecords.length } });
+"""),
+("code", """
+// CICL's soft positives among 24 held-out reports: I + τ·(1 − exp(−0.2·C⁺)) from the trained text encoder's impression features.
+const softRecords = prepared.records.filter((r) => r.split !== "train" && r.report.impression !== null).slice(0, 24);
+const softLoader = new medst.BatchLoader(medst.imageStoreDir(imitateRun.data, S), softRecords, imitateTokenizer, { chunkLength: 1, chunksPerBatch: softRecords.length, crop: C, augment: false, shuffle: false, seed: 0, maxTokens: imitateRun.trainer.maxTokens, useWorker: false, lateral: false, sections: true });
+let softBatch;
+for await (const b of softLoader.epoch(0)) softBatch = b;
+await softLoader.close();
+const impressionRows = { ...softBatch.sections.impression, rows: softBatch.rows, maxTokens: softBatch.maxTokens };
+const targets = tf.tidy(() => imitate.clinicalTargets(impressionRows).arraySync());
+const soft = targets.map((row, i) => row.map((v, j) => (i === j ? null : v / imitate.config.loss.textTemperature)));
+const labelOf = (r) => (medst.cleanedSections(r.report).impression ?? "").slice(0, 60);
+const offDiagonal = soft.flat().filter((v) => v !== null);
+medst.showFigure({
+  data: [{ z: soft, type: "heatmap", colorscale: "Viridis", text: softRecords.map((a) => softRecords.map((b) => `${labelOf(a)}<br>vs ${labelOf(b)}`)), hovertemplate: "%{text}<br>1 − exp(−0.2·C⁺) = %{z:.3f}<extra></extra>" }],
+  layout: { title: { text: `Soft positives between held-out impressions: ${(100 * offDiagonal.filter((v) => v > 0).length / offDiagonal.length).toFixed(0)} % of pairs correlate` }, xaxis: { title: { text: "report" } }, yaxis: { title: { text: "report" }, autorange: "reversed" }, height: 460, width: 560 },
+});
+imitate.dispose();
 """),
 ]

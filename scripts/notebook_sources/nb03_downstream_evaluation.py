@@ -12,8 +12,8 @@ Every evaluation of a pre-trained Med-ST (the `+ RMR (Med-ST, staged)` model of
 image classification (MS-CXR-T protocol), temporal sentence similarity,
 zero-shot classification, linear probes at 1/10/100 % of the labels, retrieval
 and segmentation with a frozen encoder. The same functions back `npm run reproduce`.
-The last section puts PRIOR's checkpoint from the same comparison through the
-same evaluation, beside Med-ST's.
+The last section puts PRIOR's and IMITATE's checkpoints from the same
+comparison through the same evaluation, beside Med-ST's.
 """),
 ("code", FIND_RUN),
 ("code", """
@@ -116,38 +116,42 @@ if (seg) {
 model.method.dispose();
 """),
 ("md", """
-## PRIOR through the same evaluation
+## PRIOR and IMITATE through the same evaluation
 
 Any registered method's checkpoint loads and evaluates the same way:
-`loadFrozenModel` reads which method built it from its `config.json`. PRIOR's
-row of the comparison (seed 1) beside Med-ST's, with the random initialisation
-of PRIOR's own encoder (a ResNet) as its reference.
+`loadFrozenModel` reads which method built it from its `config.json`. The PRIOR
+and IMITATE rows of the comparison (seed 1) beside Med-ST's, each with the
+random initialisation of its own encoder (a ResNet) as its reference.
 """),
 ("code", """
-const priorDir = path.join(work, "runs", "prior-s1", "final");
-if (!fs.existsSync(path.join(priorDir, "model.safetensors"))) {
-  console.log(`no PRIOR run in ${work} (a comparison made before PRIOR joined): run npm run reproduce again`);
-} else {
-  const priorModel = await medst.loadFrozenModel(priorDir, { maxTokens: setup.regime.maxTokens });
-  const data = { cohortDir: cohortDir, preparedDir: preparedDir, imageSize: setup.regime.imageSize, records: records };
-  const priorResult = await medst.evaluateSuite(priorModel, data, { quick: test });
-  const priorRandomInit = medst.restoreMethod(priorModel.description, "PRIOR");
-  const priorRandom = await medst.evaluateSuite({ ...priorModel, method: priorRandomInit }, data, { quick: test });
-  priorRandomInit.dispose();
-  const width = priorModel.method.featureWidth;
-  priorModel.method.dispose();
-  medst.showTable(medst.HEADLINE_METRICS.filter((m) => priorResult.headline[m.key] !== undefined).map((m) => ({
-    metric: m.label, PRIOR: cell(priorResult.headline[m.key]), "PRIOR random init": cell(priorRandom.headline[m.key]), "Med-ST": cell(result.headline[m.key]), "raw pixels": cell(rawPixels[m.key]), "majority / chance": cell(majority[m.key]), n: priorResult.headline[m.key].n,
-  })), { caption: `PRIOR (${width}-wide ResNet features) beside Med-ST and the reference rows` });
-  medst.showFigure({
-    data: [
-      { x: fractions.map((f) => `${f}%`), y: fractions.map((f) => priorResult.headline[`probe_auroc_${f}`]?.value), type: "scatter", mode: "lines+markers", name: "PRIOR" },
-      { x: fractions.map((f) => `${f}%`), y: fractions.map((f) => priorRandom.headline[`probe_auroc_${f}`]?.value), type: "scatter", mode: "lines+markers", name: "PRIOR random init", line: { dash: "dot" } },
-      { x: fractions.map((f) => `${f}%`), y: fractions.map((f) => result.headline[`probe_auroc_${f}`]?.value), type: "scatter", mode: "lines+markers", name: "Med-ST" },
-      { x: fractions.map((f) => `${f}%`), y: fractions.map((f) => rawPixels[`probe_auroc_${f}`]?.value), type: "scatter", mode: "lines+markers", name: "raw pixels" },
-    ],
-    layout: { title: { text: "Linear probe: PRIOR beside Med-ST" }, yaxis: { title: { text: "macro AUROC" } }, xaxis: { title: { text: "training labels used" } }, height: 320 },
-  });
+const others = [{ label: "PRIOR", run: "prior-s1" }, { label: "IMITATE", run: "imitate-s1" }];
+const data = { cohortDir: cohortDir, preparedDir: preparedDir, imageSize: setup.regime.imageSize, records: records };
+const probeTraces = [
+  { x: fractions.map((f) => `${f}%`), y: fractions.map((f) => result.headline[`probe_auroc_${f}`]?.value), type: "scatter", mode: "lines+markers", name: "Med-ST" },
+  { x: fractions.map((f) => `${f}%`), y: fractions.map((f) => rawPixels[`probe_auroc_${f}`]?.value), type: "scatter", mode: "lines+markers", name: "raw pixels", line: { dash: "dash" } },
+];
+for (const other of others) {
+  const dir = path.join(work, "runs", other.run, "final");
+  if (!fs.existsSync(path.join(dir, "model.safetensors"))) {
+    console.log(`no ${other.label} run in ${work} (a comparison made before ${other.label} joined): run npm run reproduce again`);
+    continue;
+  }
+  const otherModel = await medst.loadFrozenModel(dir, { maxTokens: setup.regime.maxTokens });
+  const otherResult = await medst.evaluateSuite(otherModel, data, { quick: test });
+  const otherInit = medst.restoreMethod(otherModel.description, other.label);
+  const otherRandom = await medst.evaluateSuite({ ...otherModel, method: otherInit }, data, { quick: test });
+  otherInit.dispose();
+  const width = otherModel.method.featureWidth;
+  otherModel.method.dispose();
+  medst.showTable(medst.HEADLINE_METRICS.filter((m) => otherResult.headline[m.key] !== undefined).map((m) => ({
+    metric: m.label, [other.label]: cell(otherResult.headline[m.key]), [`${other.label} random init`]: cell(otherRandom.headline[m.key]), "Med-ST": cell(result.headline[m.key]), "raw pixels": cell(rawPixels[m.key]), "majority / chance": cell(majority[m.key]), n: otherResult.headline[m.key].n,
+  })), { caption: `${other.label} (${width}-wide ResNet features) beside Med-ST and the reference rows` });
+  probeTraces.push({ x: fractions.map((f) => `${f}%`), y: fractions.map((f) => otherResult.headline[`probe_auroc_${f}`]?.value), type: "scatter", mode: "lines+markers", name: other.label });
+  probeTraces.push({ x: fractions.map((f) => `${f}%`), y: fractions.map((f) => otherRandom.headline[`probe_auroc_${f}`]?.value), type: "scatter", mode: "lines+markers", name: `${other.label} random init`, line: { dash: "dot" } });
 }
+medst.showFigure({
+  data: probeTraces,
+  layout: { title: { text: "Linear probe: PRIOR and IMITATE beside Med-ST" }, yaxis: { title: { text: "macro AUROC" } }, xaxis: { title: { text: "training labels used" } }, height: 340 },
+});
 """),
 ]
