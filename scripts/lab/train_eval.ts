@@ -11,6 +11,7 @@ await initBackend({ log: () => {} });
 const [prepared, cohort, size, out, json] = process.argv.slice(2);
 const o = JSON.parse(json!) as Partial<PretrainRunConfig> & { evalOnly?: boolean };
 const config: PretrainRunConfig = {
+  ...(o.method ? { method: o.method } : {}),
   data: prepared!, imageSize: Number(size), vocabSize: 1000,
   model: o.model ?? { preset: 'tiny', overrides: { seed: 1 } },
   stages: o.stages ?? [{ name: 'global', epochs: 3, losses: { global: 1 }, chunkLength: 2, learningRate: 1e-3, warmupFraction: 0.1 }],
