@@ -28,7 +28,7 @@ import { REGIMES } from '../lib/train/regime.ts';
 import type { StageConfig } from '../lib/train/schedule.ts';
 import type { BenchCase } from './case.ts';
 import { syntheticBatch } from './medst_step.ts';
-import { CLIP_NORM, OPTIMIZER, WARMUP, badTerms as badOf, termsText as textOf, timeMethodSteps, timeTorchSide } from './method_step.ts';
+import { CLIP_NORM, OPTIMIZER, WARMUP, compareSides, recordOurs, timeMethodSteps, timeTorchSide } from './method_step.ts';
 import { findBenchPython } from './python.ts';
 
 const NAME = 'imitate-step';
@@ -46,9 +46,6 @@ function imitateBatch(method: Imitate): HostBatch {
   batch.sections = { findings: section(77, 8), impression: section(78, 9) };
   return batch;
 }
-
-const termsText = (terms: Record<string, number | null>) => textOf(IMITATE_LOSS_NAMES, terms);
-const badTerms = (terms: Record<string, number | null>) => badOf(IMITATE_LOSS_NAMES, terms);
 
 export const imitateStepCase: BenchCase = {
   name: NAME,
@@ -72,13 +69,7 @@ export const imitateStepCase: BenchCase = {
       figures['batch (REGIMES.cpu)'] = `${batch.rows} rows × 2 views, crop ${batch.crop}, findings + impression rows of L=${batch.maxTokens}, vocab ${regime.vocabSize}`;
       figures['model'] = `ResNet blocks [${v.blocks}] width ${v.baseWidth}${v.stemPool ? '' : ' (no stem pool)'}; findings branch ${channelsPerStage(f).join('+')} channel tokens of ${f.tokenGrid}×${f.tokenGrid} padded to ${f.tokenCount}; BERT w${method.text.config.width} l${method.text.config.layers}; d ${method.config.embedWidth}`;
       const ours = timeMethodSteps(method, batch, stage, steps);
-      figures[`medst ms/step median (${steps} steps)`] = Math.round(ours.median);
-      figures['medst ms/step p90'] = Math.round(ours.p90);
-      figures['medst pairs/s'] = Number(ours.pairsPerSecond.toFixed(2));
-      figures['medst tf.memory().numTensors before/after'] = `${ours.tensorsBefore} / ${ours.tensorsAfter}${ours.tensorsBefore === ours.tensorsAfter ? ' (flat)' : ' (LEAK)'}`;
-      figures['medst first-step terms'] = termsText(ours.firstTerms);
-      if (ours.tensorsBefore !== ours.tensorsAfter) fail(`tensor count grew from ${ours.tensorsBefore} to ${ours.tensorsAfter}`);
-      if (badTerms(ours.firstTerms).length > 0) fail(`medst first-step terms not finite: ${termsText(ours.firstTerms)}`);
+      recordOurs(IMITATE_LOSS_NAMES, figures, ours, steps, fail);
       const { python, note } = findBenchPython(NAME, ['torch', 'numpy']);
       if (!python) {
         console.log(`${NAME}: SKIP PyTorch comparison (${note})`);
@@ -100,16 +91,7 @@ export const imitateStepCase: BenchCase = {
         seed: 1234,
       };
       const theirs = timeTorchSide(NAME, python, 'imitate_step_torch.py', spec, dir);
-      const ratio = ours.median / theirs.median;
-      figures[`PyTorch ${theirs.torch} ms/step median (${theirs.threads} threads)`] = Math.round(theirs.median);
-      figures['PyTorch ms/step p90'] = Math.round(theirs.p90);
-      figures['PyTorch pairs/s'] = Number(theirs.pairsPerSecond.toFixed(2));
-      figures['PyTorch first-step terms'] = termsText(theirs.firstTerms);
-      figures['trainable params medst / PyTorch'] = `${ours.parameters} / ${theirs.parameters}${ours.parameters === theirs.parameters ? ' (equal)' : ' (DIFFER)'}`;
-      figures['ratio medst/PyTorch (median ms/step)'] = Number(ratio.toFixed(2));
-      if (badTerms(theirs.firstTerms).length > 0) fail(`PyTorch first-step terms not finite: ${termsText(theirs.firstTerms)}`);
-      if (ours.parameters !== theirs.parameters) fail(`trainable parameter counts differ: medst ${ours.parameters}, PyTorch ${theirs.parameters}`);
-      console.log(`${NAME}: cpu preset medst ${Math.round(ours.median)} ms/step (${ours.pairsPerSecond.toFixed(1)} pairs/s) vs PyTorch ${Math.round(theirs.median)} ms/step (${theirs.pairsPerSecond.toFixed(1)} pairs/s), ratio ${ratio.toFixed(2)}`);
+      compareSides(NAME, IMITATE_LOSS_NAMES, figures, ours, theirs, fail);
       return figures;
     } finally {
       method.dispose();

@@ -31,7 +31,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from prior_step_torch import Bert, ResNet
-from torch_timing import time_steps
+from torch_timing import optimise, time_steps
 
 
 def stages_of(resnet, counts, x):
@@ -178,13 +178,7 @@ def main():
             'impression_views': cicl(imp1, imp2, vt, imp_prior, r, torch.tensor(has_imp, dtype=torch.float32)),
             'findings_views': cicl(find1, find2, vt),
         }
-        loss = sum(terms[name] * weights[name] for name in weights)
-        loss.backward()
-        value = loss.item()
-        values = {name: term.item() for name, term in terms.items()}
-        torch.nn.utils.clip_grad_norm_(model.parameters(), opt['clipNorm'])
-        optimizer.step()
-        return value, values
+        return optimise(model, optimizer, terms, weights, opt['clipNorm'])
 
     time_steps(step, model, spec, rows)
 

@@ -75,3 +75,29 @@ export const termsText = (names: readonly string[], terms: Record<string, number
 
 /** The terms that are missing or not finite. */
 export const badTerms = (names: readonly string[], terms: Record<string, number | null>) => names.filter((n) => !Number.isFinite(terms[n]));
+
+/** Records both sides' figures and checks (finite first-step terms, equal parameter counts); returns the ratio medst/PyTorch. */
+export function compareSides(caseName: string, names: readonly string[], figures: Record<string, number | string>, ours: StepTiming, theirs: StepTiming & { torch: string; threads: number }, fail: (message: string) => void): number {
+  const ratio = ours.median / theirs.median;
+  figures[`PyTorch ${theirs.torch} ms/step median (${theirs.threads} threads)`] = Math.round(theirs.median);
+  figures['PyTorch ms/step p90'] = Math.round(theirs.p90);
+  figures['PyTorch pairs/s'] = Number(theirs.pairsPerSecond.toFixed(2));
+  figures['PyTorch first-step terms'] = termsText(names, theirs.firstTerms);
+  figures['trainable params medst / PyTorch'] = `${ours.parameters} / ${theirs.parameters}${ours.parameters === theirs.parameters ? ' (equal)' : ' (DIFFER)'}`;
+  figures['ratio medst/PyTorch (median ms/step)'] = Number(ratio.toFixed(2));
+  if (badTerms(names, theirs.firstTerms).length > 0) fail(`PyTorch first-step terms not finite: ${termsText(names, theirs.firstTerms)}`);
+  if (ours.parameters !== theirs.parameters) fail(`trainable parameter counts differ: medst ${ours.parameters}, PyTorch ${theirs.parameters}`);
+  console.log(`${caseName}: cpu preset medst ${Math.round(ours.median)} ms/step (${ours.pairsPerSecond.toFixed(1)} pairs/s) vs PyTorch ${Math.round(theirs.median)} ms/step (${theirs.pairsPerSecond.toFixed(1)} pairs/s), ratio ${ratio.toFixed(2)}`);
+  return ratio;
+}
+
+/** Records medst's figures and checks (flat tensor count, finite first-step terms). */
+export function recordOurs(names: readonly string[], figures: Record<string, number | string>, ours: StepTiming & { tensorsBefore: number; tensorsAfter: number }, steps: number, fail: (message: string) => void): void {
+  figures[`medst ms/step median (${steps} steps)`] = Math.round(ours.median);
+  figures['medst ms/step p90'] = Math.round(ours.p90);
+  figures['medst pairs/s'] = Number(ours.pairsPerSecond.toFixed(2));
+  figures['medst tf.memory().numTensors before/after'] = `${ours.tensorsBefore} / ${ours.tensorsAfter}${ours.tensorsBefore === ours.tensorsAfter ? ' (flat)' : ' (LEAK)'}`;
+  figures['medst first-step terms'] = termsText(names, ours.firstTerms);
+  if (ours.tensorsBefore !== ours.tensorsAfter) fail(`tensor count grew from ${ours.tensorsBefore} to ${ours.tensorsAfter}`);
+  if (badTerms(names, ours.firstTerms).length > 0) fail(`medst first-step terms not finite: ${termsText(names, ours.firstTerms)}`);
+}

@@ -34,10 +34,11 @@ import type { StageConfig } from '../lib/train/schedule.ts';
 import { Rng } from '../lib/util/rng.ts';
 import type { BenchCase } from './case.ts';
 import { syntheticBatch } from './medst_step.ts';
-import { CLIP_NORM, OPTIMIZER, WARMUP, badTerms as badOf, termsText as textOf, timeMethodSteps, timeTorchSide } from './method_step.ts';
+import { CLIP_NORM, OPTIMIZER, WARMUP, compareSides, recordOurs, timeMethodSteps, timeTorchSide } from './method_step.ts';
 import { findBenchPython } from './python.ts';
 
 /** Token ids of the synthetic rows: specials below 5, the period is 5 (words start there). */
+const NAME = 'prior-step';
 const PERIOD_ID = 5;
 const SPECIAL_IDS = [0, 1, 2, 3, 4];
 
@@ -57,11 +58,8 @@ function priorBatch(method: Prior): HostBatch {
   return batch;
 }
 
-const termsText = (terms: Record<string, number | null>) => textOf(PRIOR_LOSS_NAMES, terms);
-const badTerms = (terms: Record<string, number | null>) => badOf(PRIOR_LOSS_NAMES, terms);
-
 export const priorStepCase: BenchCase = {
-  name: 'prior-step',
+  name: NAME,
   async run() {
     const threads = activeBackend()?.threads ?? 0;
     const steps = Number(process.env.MEDST_BENCH_STEPS || 10);
@@ -82,13 +80,7 @@ export const priorStepCase: BenchCase = {
       figures['batch (REGIMES.cpu)'] = `${batch.rows} rows, frontal only, crop ${batch.crop}, L=${batch.maxTokens}, vocab ${regime.vocabSize}, up to ${method.config.maxSentences} sentences`;
       figures['model'] = `ResNet blocks [${v.blocks}] width ${v.baseWidth}${v.stemPool ? '' : ' (no stem pool)'} → ${method.grid}×${method.grid} tokens; BERT w${method.text.config.width} l${method.text.config.layers}; d ${method.config.embedWidth}; ${method.config.prototypes} prototypes`;
       const ours = timeMethodSteps(method, batch, stage, steps);
-      figures[`medst ms/step median (${steps} steps)`] = Math.round(ours.median);
-      figures['medst ms/step p90'] = Math.round(ours.p90);
-      figures['medst pairs/s'] = Number(ours.pairsPerSecond.toFixed(2));
-      figures['medst tf.memory().numTensors before/after'] = `${ours.tensorsBefore} / ${ours.tensorsAfter}${ours.tensorsBefore === ours.tensorsAfter ? ' (flat)' : ' (LEAK)'}`;
-      figures['medst first-step terms'] = termsText(ours.firstTerms);
-      if (ours.tensorsBefore !== ours.tensorsAfter) fail(`tensor count grew from ${ours.tensorsBefore} to ${ours.tensorsAfter}`);
-      if (badTerms(ours.firstTerms).length > 0) fail(`medst first-step terms not finite: ${termsText(ours.firstTerms)}`);
+      recordOurs(PRIOR_LOSS_NAMES, figures, ours, steps, fail);
       const { python, note } = findBenchPython('prior-step', ['torch', 'numpy']);
       if (!python) {
         console.log(`prior-step: SKIP PyTorch comparison (${note})`);
@@ -109,17 +101,8 @@ export const priorStepCase: BenchCase = {
         threads,
         seed: 1234,
       };
-      const theirs = timeTorchSide('prior-step', python, 'prior_step_torch.py', spec, dir);
-      const ratio = ours.median / theirs.median;
-      figures[`PyTorch ${theirs.torch} ms/step median (${theirs.threads} threads)`] = Math.round(theirs.median);
-      figures['PyTorch ms/step p90'] = Math.round(theirs.p90);
-      figures['PyTorch pairs/s'] = Number(theirs.pairsPerSecond.toFixed(2));
-      figures['PyTorch first-step terms'] = termsText(theirs.firstTerms);
-      figures['trainable params medst / PyTorch'] = `${ours.parameters} / ${theirs.parameters}${ours.parameters === theirs.parameters ? ' (equal)' : ' (DIFFER)'}`;
-      figures['ratio medst/PyTorch (median ms/step)'] = Number(ratio.toFixed(2));
-      if (badTerms(theirs.firstTerms).length > 0) fail(`PyTorch first-step terms not finite: ${termsText(theirs.firstTerms)}`);
-      if (ours.parameters !== theirs.parameters) fail(`trainable parameter counts differ: medst ${ours.parameters}, PyTorch ${theirs.parameters}`);
-      console.log(`prior-step: cpu preset medst ${Math.round(ours.median)} ms/step (${ours.pairsPerSecond.toFixed(1)} pairs/s) vs PyTorch ${Math.round(theirs.median)} ms/step (${theirs.pairsPerSecond.toFixed(1)} pairs/s), ratio ${ratio.toFixed(2)}`);
+      const theirs = timeTorchSide(NAME, python, 'prior_step_torch.py', spec, dir);
+      compareSides(NAME, PRIOR_LOSS_NAMES, figures, ours, theirs, fail);
       return figures;
     } finally {
       method.dispose();

@@ -31,7 +31,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from torch_timing import time_steps
+from torch_timing import optimise, time_steps
 
 
 def hungarian(cost):
@@ -307,13 +307,7 @@ def main():
         drop = (torch.rand(rows, d, 1, 1) >= drop_p).float() / (1 - drop_p)
         optimizer.zero_grad(set_to_none=True)
         terms = model.loss_terms(frontal, ids, mask, average, sent_mask, drop)
-        loss = sum(terms[name] * weights[name] for name in weights)
-        loss.backward()
-        value = loss.item()
-        values = {name: term.item() for name, term in terms.items()}
-        torch.nn.utils.clip_grad_norm_(model.parameters(), opt['clipNorm'])
-        optimizer.step()
-        return value, values
+        return optimise(model, optimizer, terms, weights, opt['clipNorm'])
 
     time_steps(step, model, spec, rows)
 

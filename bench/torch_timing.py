@@ -14,6 +14,17 @@ def finite_or_none(value):
     return value if math.isfinite(value) else None
 
 
+def optimise(model, optimizer, terms, weights, clip_norm):
+    """The end of one training step: the weighted sum of the terms, backward, global-norm clipping, AdamW; (loss, {term: value})."""
+    loss = sum(terms[name] * weights[name] for name in weights)
+    loss.backward()
+    value = loss.item()
+    values = {name: term.item() for name, term in terms.items()}
+    torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
+    optimizer.step()
+    return value, values
+
+
 def time_steps(step, model, spec, rows, extra=None):
     """Runs `step()` (→ (loss, {term: value})) spec['warmup'] times, then spec['steps'] timed times; prints the result line."""
     first_terms, last = None, float('nan')

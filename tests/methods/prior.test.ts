@@ -16,14 +16,12 @@ import { BatchLoader, toTensors, type HostBatch } from '../../lib/data/batches.t
 import { imageStoreDir, prepareDataset } from '../../lib/data/prepare.ts';
 import { sentenceTokensOf } from '../../lib/data/sentence_ids.ts';
 import { createTokenizer, type WordPieceTokenizer } from '../../lib/data/tokenizer/index.ts';
-import { loadFrozenModel, embedTexts } from '../../lib/eval/embed.ts';
-import { evaluateSuite } from '../../lib/eval/suite.ts';
 import { PRIOR_LOSS_NAMES, PRIOR_SCHEDULE, Prior, priorConfig } from '../../lib/methods/prior.ts';
-import { createMethod, restoreMethod } from '../../lib/methods/registry.ts';
-import { finalModelDir, runPretraining, type PretrainRunConfig } from '../../lib/train/run.ts';
+import { createMethod } from '../../lib/methods/registry.ts';
+import type { PretrainRunConfig } from '../../lib/train/run.ts';
 import { validateSchedule, type StageConfig } from '../../lib/train/schedule.ts';
-import { readMetrics } from '../../lib/train/trainer.ts';
 import { Rng } from '../../lib/util/rng.ts';
+import { checkRunResumeEvaluate } from '../helpers/method_run.ts';
 import { nativeBackend, tf } from '../helpers/tf.ts';
 
 const ALL: StageConfig = { name: 'all', epochs: 1, losses: { global: 10, local_image: 1, local_text: 1, spb: 10, image_recon: 1, report_recon: 10, report_kl: 1, report_global: 1 }, chunkLength: 1, learningRate: 1e-3, warmupFraction: 0 };
@@ -163,36 +161,5 @@ test.serial('a PRIOR run: killed and resumed with the same losses, flat tensor c
     trainer: { rowsPerBatch: 8, maxTokens: 48, seed: 3, gradClipNorm: 1, checkpointEvery: 3 },
     out: path.join(dir, out),
   });
-  const quiet = { log: () => {} };
-  const counts: number[] = [];
-  const stages: number[] = [];
-  const full = await runPretraining(run('full'), { ...quiet, onStep: (r) => (counts.push(tf.memory().numTensors), stages.push(r.stage)) });
-  t.true(full.result.finished);
-  t.true(counts.length >= 6);
-  // Flat within each stage; the second stage adds the AdamW moments of the parameters it switches on (the decoders, the bank).
-  for (const stage of [0, 1]) t.is(new Set(counts.filter((_, i) => stages[i] === stage)).size, 1, `stage ${stage}: tensor count over steps ${counts}`);
-  full.method.dispose();
-  const killed = await runPretraining(run('killed'), { ...quiet, stopAfterSteps: counts.length - 2 });
-  t.false(killed.result.finished);
-  killed.method.dispose();
-  const resumed = await runPretraining(run('killed'), quiet);
-  t.true(resumed.result.finished);
-  t.is(resumed.result.resumedFrom !== null, true);
-  t.deepEqual(readMetrics(path.join(dir, 'killed')).map((m) => m.loss), readMetrics(path.join(dir, 'full')).map((m) => m.loss), 'identical losses after the resume (Gumbel noise and dropout included)');
-  const final = finalModelDir(path.join(dir, 'full'));
-  const model = await loadFrozenModel(final, { maxTokens: 48 });
-  t.true(model.method instanceof Prior);
-  t.is(model.crop, 32);
-  // The checkpoint rebuilds the same weights: embeddings match the resumed run's.
-  const texts = ['no pleural effusion. heart size normal.', 'right lower lobe opacity.'];
-  t.deepEqual(embedTexts(model, texts).data, embedTexts({ ...model, method: resumed.method }, texts).data);
-  const fresh = restoreMethod(model.description, 'test');
-  t.notDeepEqual(embedTexts({ ...model, method: fresh }, texts).data, embedTexts(model, texts).data, 'restoreMethod gives the initial weights');
-  fresh.dispose();
-  resumed.method.dispose();
-  const before = tf.memory().numTensors;
-  const suite = await evaluateSuite(model, { cohortDir: path.join(dir, 'cohort'), preparedDir: path.join(dir, 'prepared'), imageSize: 40, records: (await import('../../lib/data/manifest.ts')).readManifest(path.join(dir, 'prepared')).records }, { quick: true });
-  t.is(tf.memory().numTensors, before);
-  t.true(suite.headline['i2t_r5'] !== undefined && suite.headline['i2t_r5'].value >= 0);
-  model.method.dispose();
+  await checkRunResumeEvaluate(t, { dir, kind: Prior, run });
 });
