@@ -93,5 +93,5 @@ export { BatchLoader, toTensors } from './batches.ts';
 export { sentenceCounts, sentenceIdsOf, sentenceTokensOf, type SentenceTokens } from './sentence_ids.ts';
 export type { BatchLoaderConfig, HostBatch, SectionRows, TensorBatch } from './batches.ts';
 export { cleanedSections, type CleanedSections } from './report_sections.ts';
-export { IMITATE_VIEW_AUGMENT, augmentView, autocontrast, drawGeometry, homography, rotationAbout, type ViewAugmentConfig } from './view_augment.ts';
+export { IMITATE_VIEW_AUGMENT, MILD_VIEW_AUGMENT, augmentView, autocontrast, drawGeometry, homography, rotationAbout, type ViewAugmentConfig } from './view_augment.ts';
 export * from './tokenizer/index.ts';

@@ -340,7 +340,7 @@ medst.showFigure({
   ],
   layout: {
     grid: { rows: 1, columns: 2, pattern: "independent", xgap: 0.12 }, height: 380,
-    title: { text: "IMITATE: loss terms (unweighted) · probe AUROC per epoch beside Med-ST's and PRIOR's" },
+    title: { text: "IMITATE: loss terms · probe AUROC per epoch beside Med-ST's and PRIOR's" },
     xaxis: { title: { text: "step" } }, yaxis: { title: { text: "loss" } }, xaxis2: { title: { text: "epoch" } }, yaxis2: { title: { text: "AUROC" } },
   },
 });
