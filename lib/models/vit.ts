@@ -168,6 +168,36 @@ export class VisionTransformer {
     });
   }
 
+  /**
+   * MAE-style encoding of the visible patches of frontal images only (masked
+   * patch modelling): each row's visible patches, with their own position
+   * embeddings, and the CLS token go through the blocks; with the patch stem,
+   * masked patches are never seen (a convolutional stem's receptive field
+   * crosses patch borders, so there visible tokens see a few pixels of their
+   * masked neighbours).
+   * @param visible Int32Array [B, keep]: each row's visible patch indices
+   * @returns global [B, W] (CLS, or the mean of the visible tokens with `pool: 'mean'`) and local [B, keep, W]
+   */
+  forwardVisible(frontal: tf.Tensor4D, visible: Int32Array, keep: number): { global: tf.Tensor2D; local: tf.Tensor3D } {
+    const b = frontal.shape[0];
+    const n = this.numPatches;
+    const { width } = this.config;
+    if (visible.length !== b * keep) throw new Error(`VisionTransformer.forwardVisible: expected ${b}×${keep} visible indices, got ${visible.length}`);
+    if (visible.some((v) => v < 0 || v >= n)) throw new Error(`VisionTransformer.forwardVisible: patch indices must be in [0, ${n})`);
+    return tf.tidy('vitForwardVisible', () => {
+      const patches = tf.add(this.embedPatches(frontal), tf.slice(this.posEmbed, [0, 1, 0], [1, n, width])); // [B, n, W]
+      const rowsOf = tf.tensor1d(Int32Array.from(visible, (v, i) => Math.floor(i / keep) * n + v), 'int32');
+      const kept = tf.reshape(tf.gather(tf.reshape(patches, [b * n, width]), rowsOf), [b, keep, width]); // [B, keep, W]
+      const cls = tf.tile(tf.add(tf.slice(this.posEmbed, [0, 0, 0], [1, 1, width]), this.clsToken), [b, 1, 1]);
+      let tokens = { frontal: tf.concat([cls, kept], 1) as tf.Tensor3D, lateral: null as tf.Tensor3D | null };
+      for (const block of this.blocks) tokens = block.forward(tokens, null);
+      const normed = layerNorm(tokens.frontal, this.norm);
+      const [clsOut, local] = tf.split(normed, [1, keep], 1) as [tf.Tensor3D, tf.Tensor3D];
+      const global = (this.config.pool === 'mean' ? tf.mean(local, 1) : tf.reshape(clsOut, [b, width])) as tf.Tensor2D;
+      return { global, local };
+    });
+  }
+
   /** Disposes this encoder's parameters. */
   dispose(): void {
     this.params.dispose();

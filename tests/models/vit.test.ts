@@ -111,3 +111,31 @@ test('shapes, masks, bad inputs, gradients and memory', (t) => {
   x.dispose();
   vit.dispose();
 });
+
+test('forwardVisible (MAE-style): all patches visible equals forward; masked patches are never seen; bad indices are refused', (t) => {
+  const vit = new VisionTransformer(new ParameterSet(5), { ...tinyConfig, inChannels: 1 });
+  const x = tf.randomUniform([2, 32, 32, 1], 0, 1, 'float32', 2) as tf.Tensor4D;
+  const n = vit.numPatches; // 16 patches of 8×8
+  const all = Int32Array.from({ length: 2 * n }, (_, i) => i % n);
+  tf.tidy(() => {
+    const full = vit.forward({ frontal: x });
+    const seen = vit.forwardVisible(x, all, n);
+    t.true(tf.max(tf.abs(tf.sub(full.global, seen.global))).dataSync()[0]! < 1e-5);
+    t.true(tf.max(tf.abs(tf.sub(full.local, seen.local))).dataSync()[0]! < 1e-5);
+    // Row 0 sees patches 0, 5, 10, 15; row 1 sees 1, 2, 3, 4.
+    const visible = Int32Array.from([0, 5, 10, 15, 1, 2, 3, 4]);
+    const base = vit.forwardVisible(x, visible, 4);
+    t.deepEqual(base.local.shape, [2, 4, 32]);
+    // Patch 1 (pixels rows 0–7, columns 8–15) is masked in row 0 and visible in row 1.
+    const bump = tf.pad(tf.ones([2, 8, 8, 1]), [[0, 0], [0, 24], [8, 16], [0, 0]]);
+    const changed = vit.forwardVisible(tf.add(x, bump) as tf.Tensor4D, visible, 4);
+    const rowDiff = (a: tf.Tensor, b: tf.Tensor, r: number) => tf.max(tf.abs(tf.sub(tf.gather(a, [r]), tf.gather(b, [r])))).dataSync()[0]!;
+    t.is(rowDiff(base.local, changed.local, 0), 0, 'a masked patch changes nothing');
+    t.is(rowDiff(base.global, changed.global, 0), 0);
+    t.true(rowDiff(base.local, changed.local, 1) > 1e-3, 'a visible patch does');
+  });
+  t.throws(() => vit.forwardVisible(x, Int32Array.from([0, 1, 2]), 2), { message: /expected 2×2 visible indices, got 3/ });
+  t.throws(() => vit.forwardVisible(x, Int32Array.from([0, 1, 2, 16]), 2), { message: /patch indices must be in \[0, 16\)/ });
+  x.dispose();
+  vit.dispose();
+});
