@@ -48,6 +48,21 @@ export const MILD_VIEW_AUGMENT: ViewAugmentConfig = {
   autocontrast: 0.5,
 };
 
+/** Checks a view augmentation config; throws naming the field. */
+export function checkViewAugment(config: ViewAugmentConfig): ViewAugmentConfig {
+  const probability = (name: string, p: unknown) => {
+    if (!(typeof p === 'number' && p >= 0 && p <= 1)) throw new Error(`view augmentation: ${name} must be a probability in [0, 1], got ${JSON.stringify(p)}`);
+  };
+  probability('horizontalFlip', config.horizontalFlip);
+  probability('verticalFlip', config.verticalFlip);
+  probability('autocontrast', config.autocontrast);
+  probability('perspective.probability', config.perspective?.probability);
+  const d = config.perspective?.distortion;
+  if (!(typeof d === 'number' && d >= 0 && d < 1)) throw new Error(`view augmentation: perspective.distortion must be in [0, 1), got ${JSON.stringify(d)}`);
+  if (!(typeof config.rotationDegrees === 'number' && config.rotationDegrees >= 0 && config.rotationDegrees <= 180)) throw new Error(`view augmentation: rotationDegrees must be in [0, 180], got ${JSON.stringify(config.rotationDegrees)}`);
+  return config;
+}
+
 /** Pixel range of batch images: black is −1, white 1. */
 const BLACK = -1;
 const WHITE = 1;

@@ -22,7 +22,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { resolveBertConfig, type BertConfigInput } from '../configs/bert.ts';
 import { RESNET50, resnetStageChannels, resnetStride, resolveResNetConfig, type ResNetConfigInput } from '../configs/resnet.ts';
 import type { HostBatch, SectionRows } from '../data/batches.ts';
-import { IMITATE_VIEW_AUGMENT, MILD_VIEW_AUGMENT, augmentView, type ViewAugmentConfig } from '../data/view_augment.ts';
+import { IMITATE_VIEW_AUGMENT, MILD_VIEW_AUGMENT, augmentView, checkViewAugment, type ViewAugmentConfig } from '../data/view_augment.ts';
 import { BertEncoder } from '../models/bert.ts';
 import { GlobalProjectionHead } from '../models/heads.ts';
 import { MultiLevelBranch, checkMultiLevelConfig, drawChannelSubsets, type MultiLevelConfig } from '../models/multi_level_branch.ts';
@@ -60,7 +60,7 @@ export type ImitateConfigInput = Partial<Omit<ImitateConfig, 'findings' | 'hidde
   findings?: Partial<ImitateConfig['findings']>;
   hidden?: Partial<ImitateConfig['hidden']>;
   loss?: Partial<ImitateLossConfig>;
-  augment?: Partial<ViewAugmentConfig>;
+  augment?: Partial<Omit<ViewAugmentConfig, 'perspective'>> & { perspective?: Partial<ViewAugmentConfig['perspective']> };
 };
 
 const FRACTIONS = [0.25, 0.15, 0.1, 0.1] as const;
@@ -68,8 +68,8 @@ const COMMON = { loss: IMITATE_LOSS_DEFAULTS, augment: IMITATE_VIEW_AUGMENT, see
 
 /**
  * Named IMITATE presets: `paper` is ResNet-50 at 224 px with a 12-layer
- * Bio_ClinicalBERT shape (frozen), 16×16 channel tokens padded to 512 and
- * d = 512; `cpu` trains on a 2-core machine in the `cpu` regime (64 px, one
+ * Bio_ClinicalBERT shape (trained: nothing imports its weights yet), 16×16
+ * channel tokens padded to 512 and d = 512; `cpu` trains on a 2-core machine in the `cpu` regime (64 px, one
  * bottleneck per stage, no stem pool, 8×8 channel tokens: 111 of them padded
  * to 128; the text encoder trains, as there are no pretrained weights;
  * milder views than the paper's: no flips, rotation ±10°, perspective 0.2, which
@@ -81,7 +81,9 @@ export const IMITATE_PRESETS = {
     ...COMMON,
     vision: RESNET50,
     text: { width: 768, layers: 12, heads: 12, intermediateSize: 3072, maxPositions: 256 },
-    freezeText: true,
+    // The original freezes a pretrained Bio_ClinicalBERT; pre-training here starts from random weights, so the
+    // encoder trains unless a run imports text weights (importHfBert) and sets freezeText.
+    freezeText: false,
     findings: { fractions: FRACTIONS, tokenGrid: 16, tokenCount: 512, heads: 4 },
     embedWidth: 512,
     hidden: { impression: 2048, findings: 256, text: 1024 },
@@ -214,13 +216,15 @@ export class Imitate implements PretrainingMethod {
     tf.dispose([first, second]);
     const impressionPrior = this.textFeature(impression, b, l);
     const findingsPrior = active.has('findings') ? this.textFeature(findings, b, l) : impressionPrior;
+    // Absent sections are `[CLS] [SEP]` rows: keep them out of the projection's BatchNorm statistics.
+    const present = (rows: SectionRows) => tf.tensor1d(Float32Array.from(rows.present));
     // The findings branch's outputs stand in for themselves only when it ran; unused otherwise.
     return imitateLossTerms(
       {
         impressionImage: [view1.impression, view2.impression],
         findingsImage: [view1.findings ?? view1.impression, view2.findings ?? view2.impression],
-        impressionText: this.textHead.forward(impressionPrior, { training: true }),
-        findingsText: active.has('findings') ? this.textHead.forward(findingsPrior, { training: true }) : impressionPrior,
+        impressionText: this.textHead.forward(impressionPrior, { training: true, mask: present(impression) }),
+        findingsText: active.has('findings') ? this.textHead.forward(findingsPrior, { training: true, mask: present(findings) }) : impressionPrior,
         impressionPrior,
         findingsPrior,
         hasImpression: Array.from(impression.present, (p) => p === 1),
@@ -285,7 +289,7 @@ export function imitateConfig(preset: ImitatePreset, overrides: ImitateConfigInp
     findings: { ...base.findings, ...rest.findings },
     hidden: { ...base.hidden, ...rest.hidden },
     loss: { ...base.loss, ...rest.loss },
-    augment: { ...base.augment, ...rest.augment },
+    augment: { ...base.augment, ...rest.augment, perspective: { ...base.augment.perspective, ...rest.augment?.perspective } },
   });
 }
 
@@ -300,6 +304,7 @@ export function checkImitateConfig(config: ImitateConfig): ImitateConfig {
   for (const key of ['textTemperature', 'viewTemperature', 'priorRatio'] as const) {
     if (!(config.loss[key] > 0)) throw new Error(`IMITATE config: loss.${key} must be positive, got ${config.loss[key]}`);
   }
+  checkViewAugment(config.augment);
   if (typeof config.freezeText !== 'boolean') throw new Error(`IMITATE config: freezeText must be true or false, got ${JSON.stringify(config.freezeText)}`);
   return config;
 }

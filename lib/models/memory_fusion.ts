@@ -39,6 +39,7 @@ export class CrossModalFusion {
   constructor(params: ParameterSet, config: FusionConfig) {
     const { width: w, heads, layers, memorySlots, mlpHidden, layerNormEps } = config;
     if (w % heads !== 0) throw new Error(`CrossModalFusion: width ${w} is not divisible by ${heads} heads`);
+    if (!(Number.isInteger(layers) && layers >= 1)) throw new Error(`CrossModalFusion: layers must be a positive integer, got ${layers}`);
     if (!(Number.isInteger(memorySlots) && memorySlots >= 0)) throw new Error(`CrossModalFusion: memorySlots must be a non-negative integer, got ${memorySlots}`);
     this.config = config;
     this.memory = memorySlots > 0 ? params.create('memory', [1, memorySlots, w], { kind: 'truncatedNormal', std: 0.02 }) : null;
@@ -59,6 +60,7 @@ export class CrossModalFusion {
   forward(queries: tf.Tensor3D, context: tf.Tensor3D, contextMask: tf.Tensor2D | null = null): tf.Tensor3D {
     const [b, , w] = queries.shape;
     if (context.shape[0] !== b || context.shape[2] !== w) throw new Error(`CrossModalFusion: context must be [${b}, Nk, ${w}], got [${context.shape}]`);
+    if (contextMask && (contextMask.rank !== 2 || contextMask.shape[0] !== b || contextMask.shape[1] !== context.shape[1])) throw new Error(`CrossModalFusion: contextMask must be [${b}, ${context.shape[1]}], got [${contextMask.shape}]`);
     return tf.tidy('crossModalFusion', () => {
       let keys = context;
       let mask = contextMask;

@@ -33,6 +33,8 @@ export function channelsPerStage(config: MultiLevelConfig): number[] {
 
 /** Checks a branch config; returns it. */
 export function checkMultiLevelConfig(config: MultiLevelConfig): MultiLevelConfig {
+  if (!(Array.isArray(config.fractions) && config.fractions.length === 4 && config.fractions.every((f) => typeof f === 'number' && f > 0 && f <= 1))) throw new Error(`multi-level branch: fractions must be 4 numbers in (0, 1], got ${JSON.stringify(config.fractions)}`);
+  if (!(Number.isInteger(config.heads) && config.heads > 0)) throw new Error(`multi-level branch: heads must be a positive integer, got ${JSON.stringify(config.heads)}`);
   const counts = channelsPerStage(config);
   if (counts.some((n) => n < 1)) throw new Error(`multi-level branch: every stage must read at least one channel, got [${counts}] from channels [${config.stageChannels}] × fractions [${config.fractions}]`);
   const total = counts.reduce((a, b) => a + b, 0);

@@ -184,6 +184,9 @@ export class VisionTransformer {
     const { width } = this.config;
     if (visible.length !== b * keep) throw new Error(`VisionTransformer.forwardVisible: expected ${b}×${keep} visible indices, got ${visible.length}`);
     if (visible.some((v) => v < 0 || v >= n)) throw new Error(`VisionTransformer.forwardVisible: patch indices must be in [0, ${n})`);
+    for (let r = 0; r < b; r++) {
+      if (new Set(visible.subarray(r * keep, (r + 1) * keep)).size !== keep) throw new Error(`VisionTransformer.forwardVisible: row ${r} lists a patch twice`);
+    }
     return tf.tidy('vitForwardVisible', () => {
       const patches = tf.add(this.embedPatches(frontal), tf.slice(this.posEmbed, [0, 1, 0], [1, n, width])); // [B, n, W]
       const rowsOf = tf.tensor1d(Int32Array.from(visible, (v, i) => Math.floor(i / keep) * n + v), 'int32');

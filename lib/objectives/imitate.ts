@@ -5,11 +5,13 @@
  * branch. The total Σ weight·term (λ on the findings terms) is the schedule's
  * data, applied by the trainer.
  *
- * A report without a findings section drops its findings image–text terms:
- * the loss is computed on the samples that have one, so such a sample is
- * neither an anchor nor a negative (the released code encodes the string
- * "nan" instead, and its attempt to mask a batch-mean scalar per sample fails).
- * The same holds for a report without an impression.
+ * A report without a findings section drops out of both findings terms (the
+ * image–text term and the findings branch's view term): they are computed on
+ * the samples that have findings, so such a sample is neither an anchor nor a
+ * negative (the released code encodes the string "nan" instead, and its
+ * attempt to mask a batch-mean scalar per sample fails). A report without an
+ * impression drops out of the impression image–text term, and gets no soft
+ * positives in the impression view term.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ciclLoss } from './cicl.ts';
@@ -64,11 +66,13 @@ function imageTextTerm(views: readonly [tf.Tensor2D, tf.Tensor2D], text: tf.Tens
 
 /**
  * The four unweighted terms (only those named in `active` are computed).
- * @throws Error when the two views or the texts disagree in batch size
+ * @throws Error when any tensor or flag list disagrees with impressionText's batch size
  */
 export function imitateLossTerms(e: ImitateEmbeddings, active: ReadonlySet<ImitateLossName> = new Set(IMITATE_LOSS_NAMES), config: ImitateLossConfig = IMITATE_LOSS_DEFAULTS): Partial<Record<ImitateLossName, tf.Scalar>> {
   const b = e.impressionText.shape[0];
   if (e.hasImpression.length !== b || e.hasFindings.length !== b) throw new Error(`imitateLossTerms: section flags must have ${b} entries, got ${e.hasImpression.length} and ${e.hasFindings.length}`);
+  const tensors = { 'impressionImage[0]': e.impressionImage[0], 'impressionImage[1]': e.impressionImage[1], 'findingsImage[0]': e.findingsImage[0], 'findingsImage[1]': e.findingsImage[1], findingsText: e.findingsText, impressionPrior: e.impressionPrior, findingsPrior: e.findingsPrior };
+  for (const [name, t] of Object.entries(tensors)) if (t.shape[0] !== b) throw new Error(`imitateLossTerms: ${name} has ${t.shape[0]} rows, impressionText ${b}`);
   return tf.tidy(() => {
     const terms: Partial<Record<ImitateLossName, tf.Scalar>> = {};
     if (active.has('impression')) terms.impression = imageTextTerm(e.impressionImage, e.impressionText, e.impressionPrior, e.hasImpression, config);
@@ -78,7 +82,13 @@ export function imitateLossTerms(e: ImitateEmbeddings, active: ReadonlySet<Imita
       const priorMask = tf.tensor1d(e.hasImpression.map((h) => (h ? 1 : 0)));
       terms.impression_views = ciclLoss(e.impressionImage[0], e.impressionImage[1], { temperature: config.viewTemperature, prior: e.impressionPrior, priorRatio: config.priorRatio, priorMask });
     }
-    if (active.has('findings_views')) terms.findings_views = ciclLoss(e.findingsImage[0], e.findingsImage[1], { temperature: config.viewTemperature });
+    if (active.has('findings_views')) {
+      if (!e.hasFindings.some(Boolean)) terms.findings_views = tf.scalar(0);
+      else {
+        const [f1, f2] = rowsOf(e.hasFindings, [e.findingsImage[0], e.findingsImage[1]]) as [tf.Tensor2D, tf.Tensor2D];
+        terms.findings_views = ciclLoss(f1, f2, { temperature: config.viewTemperature });
+      }
+    }
     return terms;
   });
 }

@@ -31,6 +31,7 @@ export function patchify(images: tf.Tensor4D, p: number): tf.Tensor3D {
 export function maskedPatchLoss(predicted: tf.Tensor3D, target: tf.Tensor3D, masked: tf.Tensor2D, options: { normalise: boolean }): tf.Scalar {
   checkShape('maskedPatchLoss', 'target', target, predicted.shape, ['B', 'P', 'p²']);
   checkShape('maskedPatchLoss', 'masked', masked, [predicted.shape[0], predicted.shape[1]], ['B', 'P']);
+  if (options.normalise && target.shape[2] < 2) throw new Error('maskedPatchLoss: normalising needs patches of 2 or more pixels');
   return tf.tidy(() => {
     let t: tf.Tensor = target;
     if (options.normalise) {

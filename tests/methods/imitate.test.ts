@@ -78,6 +78,14 @@ test.serial('every term is finite with gradients; views and channel subsets come
   const b = terms(2);
   for (const name of IMITATE_LOSS_NAMES) t.not(b[name], a[name], `${name}: other views and channels`);
   t.deepEqual(Object.keys(terms(1, { ...ALL, losses: { impression: 1, impression_views: 1 } })).sort(), ['impression', 'impression_views'], 'impression only: the findings branch does not run');
+  // Wiring: marking one present findings section absent changes only the findings terms.
+  const row = batch.sections!.findings.present.indexOf(1);
+  const dropped = { ...batch, sections: { ...batch.sections!, findings: { ...batch.sections!.findings, present: Uint8Array.from(batch.sections!.findings.present, (p, i) => (i === row ? 0 : p)) } } };
+  const c = tf.tidy(() => Object.fromEntries(Object.entries(model.lossTerms({ batch: dropped, tensors, stage: ALL, step: 0, random: new Rng(1) })).map(([k, v]) => [k, v!.dataSync()[0]!])));
+  t.is(c['impression'], a['impression'], 'the impression term does not read the findings');
+  t.is(c['impression_views'], a['impression_views']);
+  t.not(c['findings'], a['findings']);
+  t.not(c['findings_views'], a['findings_views']);
   const trainable = model.params.named({ trainableOnly: true });
   const { grads, value } = tf.variableGrads(() => {
     const out = model.lossTerms({ batch, tensors, stage: ALL, step: 0, random: new Rng(1) });
@@ -134,6 +142,11 @@ test.serial('schedule and config errors name the problem', (t) => {
   t.throws(() => imitateConfig('quick', { vocabSize: 10, findings: { tokenCount: 20 } }), { message: /tokenCount 20 is less than the 54 channel tokens/ });
   t.throws(() => imitateConfig('quick', { vocabSize: 10, findings: { fractions: [0.25, 0.15, 0.1, 0.001] } }), { message: /every stage must read at least one channel/ });
   t.throws(() => imitateConfig('quick', { vocabSize: 10, loss: { textTemperature: 0 } }), { message: /loss.textTemperature must be positive/ });
+  t.throws(() => imitateConfig('quick', { vocabSize: 10, findings: { fractions: [0.25, 0.15, 0.1, 1.5] } }), { message: /fractions must be 4 numbers in \(0, 1\]/ });
+  t.throws(() => imitateConfig('quick', { vocabSize: 10, augment: { horizontalFlip: 2 } }), { message: 'view augmentation: horizontalFlip must be a probability in [0, 1], got 2' });
+  t.throws(() => imitateConfig('quick', { vocabSize: 10, augment: { perspective: { distortion: 1 } } }), { message: 'view augmentation: perspective.distortion must be in [0, 1), got 1' });
+  // A partial override of the nested perspective keeps the preset's other field.
+  t.deepEqual(imitateConfig('quick', { vocabSize: 10, augment: { perspective: { probability: 1 } } }).augment.perspective, { probability: 1, distortion: 0.2 });
   t.throws(() => createMethod('imitate', { preset: 'huge', vocabSize: 10 }), { message: /method "imitate" has no preset "huge" \(presets: paper, cpu, quick\)/ });
 });
 

@@ -101,12 +101,15 @@ test('imitateLossTerms: every term and the λ-weighted total match PyTorch (valu
   tf.dispose([value, ...grads, ...tensors]);
 });
 
-test('a report without findings contributes no findings term: its rows change nothing and get no gradient', (t) => {
+test('a report without findings contributes to neither findings term: its rows change nothing and get no gradient', (t) => {
   const c = cases['terms']!;
   const { embeddings, tensors } = termsInput(c);
   const absent = (c['hasFindings'] as boolean[]).indexOf(false);
-  const findingsOf = (find1: tf.Tensor2D, findText: tf.Tensor2D, findPrior: tf.Tensor2D) =>
-    imitateLossTerms({ ...embeddings, findingsImage: [find1, embeddings.findingsImage[1]], findingsText: findText, findingsPrior: findPrior }, new Set(['findings'])).findings!;
+  // Both findings terms, summed: the image–text term and the findings branch's view term.
+  const findingsOf = (find1: tf.Tensor2D, findText: tf.Tensor2D, findPrior: tf.Tensor2D) => {
+    const terms = imitateLossTerms({ ...embeddings, findingsImage: [find1, embeddings.findingsImage[1]], findingsText: findText, findingsPrior: findPrior }, new Set(['findings', 'findings_views']));
+    return tf.add(terms.findings!, terms.findings_views!) as tf.Scalar;
+  };
   tf.tidy(() => {
     const before = findingsOf(embeddings.findingsImage[0], embeddings.findingsText, embeddings.findingsPrior).dataSync()[0]!;
     // Anything in the absent row: other embeddings, another prior.
@@ -124,6 +127,9 @@ test('a report without findings contributes no findings term: its rows change no
   // No report has findings: the term is 0, not NaN.
   tf.tidy(() => t.is(imitateLossTerms({ ...embeddings, hasFindings: embeddings.hasFindings.map(() => false) }, new Set(['findings'])).findings!.dataSync()[0], 0));
   t.throws(() => imitateLossTerms({ ...embeddings, hasFindings: [true] }), { message: /section flags must have 7 entries, got 7 and 1/ });
+  const short = tf.slice(embeddings.findingsText, [0, 0], [6, -1]) as tf.Tensor2D;
+  t.throws(() => imitateLossTerms({ ...embeddings, findingsText: short }), { message: 'imitateLossTerms: findingsText has 6 rows, impressionText 7' });
+  short.dispose();
   assertNoLeak(t, () => imitateLossTerms(embeddings), (terms) => Object.values(terms) as tf.Tensor[]);
   tf.dispose(tensors);
 });
