@@ -216,15 +216,13 @@ export class Imitate implements PretrainingMethod {
     tf.dispose([first, second]);
     const impressionPrior = this.textFeature(impression, b, l);
     const findingsPrior = active.has('findings') ? this.textFeature(findings, b, l) : impressionPrior;
-    // Absent sections are `[CLS] [SEP]` rows: keep them out of the projection's BatchNorm statistics.
-    const present = (rows: SectionRows) => tf.tensor1d(Float32Array.from(rows.present));
     // The findings branch's outputs stand in for themselves only when it ran; unused otherwise.
     return imitateLossTerms(
       {
         impressionImage: [view1.impression, view2.impression],
         findingsImage: [view1.findings ?? view1.impression, view2.findings ?? view2.impression],
-        impressionText: this.textHead.forward(impressionPrior, { training: true, mask: present(impression) }),
-        findingsText: active.has('findings') ? this.textHead.forward(findingsPrior, { training: true, mask: present(findings) }) : impressionPrior,
+        impressionText: this.textHead.forward(impressionPrior, { training: true }),
+        findingsText: active.has('findings') ? this.textHead.forward(findingsPrior, { training: true }) : impressionPrior,
         impressionPrior,
         findingsPrior,
         hasImpression: Array.from(impression.present, (p) => p === 1),
