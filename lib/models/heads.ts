@@ -69,15 +69,13 @@ abstract class ProjectionHead {
 export class GlobalProjectionHead extends ProjectionHead {
   /**
    * @param x [B, W] global features
-   * @param options.mask optional [B]: BatchNorm statistics over rows with mask 1 only (rows that stand for nothing, e.g. an absent report section)
    * @returns [B, d] L2-normalised embeddings
    */
-  forward(x: tf.Tensor2D, options: HeadForwardOptions & { mask?: tf.Tensor1D }): tf.Tensor2D {
+  forward(x: tf.Tensor2D, options: HeadForwardOptions): tf.Tensor2D {
     if (x.rank !== 2 || x.shape[1] !== this.config.inputWidth) {
       throw new Error(`GlobalProjectionHead: expected [B, ${this.config.inputWidth}], got [${x.shape}]`);
     }
-    if (options.mask && (options.mask.rank !== 1 || options.mask.shape[0] !== x.shape[0])) throw new Error(`GlobalProjectionHead: mask must be [${x.shape[0]}], got [${options.mask.shape}]`);
-    return this.mlp.project(x, options.training, options.mask);
+    return this.mlp.project(x, options.training);
   }
 }
 
