@@ -149,8 +149,12 @@ function sample(image: Float32Array, offset: number, c: number, x: number, y: nu
   const y0 = Math.floor(y);
   const fx = x - x0;
   const fy = y - y0;
-  const at = (xi: number, yi: number) => (xi < 0 || yi < 0 || xi >= c || yi >= c ? BLACK : image[offset + yi * c + xi]!);
-  return (1 - fy) * ((1 - fx) * at(x0, y0) + fx * at(x0 + 1, y0)) + fy * ((1 - fx) * at(x0, y0 + 1) + fx * at(x0 + 1, y0 + 1));
+  return (1 - fy) * ((1 - fx) * pixelAt(image, offset, c, x0, y0) + fx * pixelAt(image, offset, c, x0 + 1, y0)) + fy * ((1 - fx) * pixelAt(image, offset, c, x0, y0 + 1) + fx * pixelAt(image, offset, c, x0 + 1, y0 + 1));
+}
+
+/** A pixel of a c×c image, black outside it (no closure per sample: this runs for every pixel of every view). */
+function pixelAt(image: Float32Array, offset: number, c: number, x: number, y: number): number {
+  return x < 0 || y < 0 || x >= c || y >= c ? BLACK : image[offset + y * c + x]!;
 }
 
 /** Stretches an image's own [min, max] to [−1, 1] in place (unchanged when flat). */

@@ -215,14 +215,13 @@ export class Imitate implements PretrainingMethod {
     const view2 = this.encodeView(second, true, findingsBranch ? drawChannelSubsets(this.findingsBranch.config, random.fork(4)) : null);
     tf.dispose([first, second]);
     const impressionPrior = this.textFeature(impression, b, l);
-    const findingsPrior = active.has('findings') ? this.textFeature(findings, b, l) : impressionPrior;
-    // The findings branch's outputs stand in for themselves only when it ran; unused otherwise.
+    const findingsPrior = active.has('findings') ? this.textFeature(findings, b, l) : undefined;
     return imitateLossTerms(
       {
         impressionImage: [view1.impression, view2.impression],
-        findingsImage: [view1.findings ?? view1.impression, view2.findings ?? view2.impression],
+        findingsImage: view1.findings && view2.findings ? [view1.findings, view2.findings] : undefined,
         impressionText: this.textHead.forward(impressionPrior, { training: true }),
-        findingsText: active.has('findings') ? this.textHead.forward(findingsPrior, { training: true }) : impressionPrior,
+        findingsText: findingsPrior ? this.textHead.forward(findingsPrior, { training: true }) : undefined,
         impressionPrior,
         findingsPrior,
         hasImpression: Array.from(impression.present, (p) => p === 1),

@@ -37,14 +37,14 @@ export const IMITATE_LOSS_DEFAULTS: ImitateLossConfig = { textTemperature: 0.07,
 export interface ImitateEmbeddings {
   /** Impression branch of each view, [B, d] each. */
   impressionImage: readonly [tf.Tensor2D, tf.Tensor2D];
-  /** Findings branch of each view, [B, d] each. */
-  findingsImage: readonly [tf.Tensor2D, tf.Tensor2D];
+  /** Findings branch of each view, [B, d] each (needed when a findings term is active). */
+  findingsImage?: readonly [tf.Tensor2D, tf.Tensor2D];
   /** [B, d] projected impression and findings texts. */
   impressionText: tf.Tensor2D;
-  findingsText: tf.Tensor2D;
+  findingsText?: tf.Tensor2D;
   /** [B, D] the raw text features the soft positives come from (IMITATE: each section's CLS). */
   impressionPrior: tf.Tensor2D;
-  findingsPrior: tf.Tensor2D;
+  findingsPrior?: tf.Tensor2D;
   /** Per sample: does the report have the section. */
   hasImpression: readonly boolean[];
   hasFindings: readonly boolean[];
@@ -72,18 +72,20 @@ function imageTextTerm(views: readonly [tf.Tensor2D, tf.Tensor2D], text: tf.Tens
 export function imitateLossTerms(e: ImitateEmbeddings, active: ReadonlySet<ImitateLossName> = new Set(IMITATE_LOSS_NAMES), config: ImitateLossConfig = IMITATE_LOSS_DEFAULTS): Partial<Record<ImitateLossName, tf.Scalar>> {
   const b = e.impressionText.shape[0];
   if (e.hasImpression.length !== b || e.hasFindings.length !== b) throw new Error(`imitateLossTerms: section flags must have ${b} entries, got ${e.hasImpression.length} and ${e.hasFindings.length}`);
-  const tensors = { 'impressionImage[0]': e.impressionImage[0], 'impressionImage[1]': e.impressionImage[1], 'findingsImage[0]': e.findingsImage[0], 'findingsImage[1]': e.findingsImage[1], findingsText: e.findingsText, impressionPrior: e.impressionPrior, findingsPrior: e.findingsPrior };
-  for (const [name, t] of Object.entries(tensors)) if (t.shape[0] !== b) throw new Error(`imitateLossTerms: ${name} has ${t.shape[0]} rows, impressionText ${b}`);
+  const needs = { findingsImage: active.has('findings') || active.has('findings_views'), findingsText: active.has('findings'), findingsPrior: active.has('findings') };
+  for (const [name, needed] of Object.entries(needs)) if (needed && e[name as keyof typeof needs] === undefined) throw new Error(`imitateLossTerms: the active findings terms need ${name}`);
+  const tensors = { 'impressionImage[0]': e.impressionImage[0], 'impressionImage[1]': e.impressionImage[1], 'findingsImage[0]': e.findingsImage?.[0], 'findingsImage[1]': e.findingsImage?.[1], findingsText: e.findingsText, impressionPrior: e.impressionPrior, findingsPrior: e.findingsPrior };
+  for (const [name, t] of Object.entries(tensors)) if (t && t.shape[0] !== b) throw new Error(`imitateLossTerms: ${name} has ${t.shape[0]} rows, impressionText ${b}`);
   return tf.tidy(() => {
     const terms: Partial<Record<ImitateLossName, tf.Scalar>> = {};
     if (active.has('impression')) terms.impression = imageTextTerm(e.impressionImage, e.impressionText, e.impressionPrior, e.hasImpression, config);
-    if (active.has('findings')) terms.findings = imageTextTerm(e.findingsImage, e.findingsText, e.findingsPrior, e.hasFindings, config);
+    if (active.has('findings')) terms.findings = imageTextTerm(e.findingsImage!, e.findingsText!, e.findingsPrior!, e.hasFindings, config);
     if (active.has('impression_views')) {
       // Soft positives from the impression prior; a sample without an impression has none.
       const priorMask = tf.tensor1d(e.hasImpression.map((h) => (h ? 1 : 0)));
       terms.impression_views = ciclLoss(e.impressionImage[0], e.impressionImage[1], { temperature: config.viewTemperature, prior: e.impressionPrior, priorRatio: config.priorRatio, priorMask });
     }
-    if (active.has('findings_views')) terms.findings_views = ciclLoss(e.findingsImage[0], e.findingsImage[1], { temperature: config.viewTemperature });
+    if (active.has('findings_views')) terms.findings_views = ciclLoss(e.findingsImage![0], e.findingsImage![1], { temperature: config.viewTemperature });
     return terms;
   });
 }

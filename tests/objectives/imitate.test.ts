@@ -61,7 +61,7 @@ test('clinical soft targets: identity plus τ-scaled positives, none on the diag
   tf.dispose([prior, mask]);
 });
 
-function termsInput(c: Case): { embeddings: ImitateEmbeddings; tensors: tf.Tensor[] } {
+function termsInput(c: Case): { embeddings: Required<ImitateEmbeddings>; tensors: tf.Tensor[] } {
   const u = (k: string) => unpack<tf.Rank.R2>(P(c, k));
   const [imp1, imp2, find1, find2, impText, findText, impPrior, findPrior] = ['imp1', 'imp2', 'find1', 'find2', 'impText', 'findText', 'impressionPrior', 'findingsPrior'].map(u) as tf.Tensor2D[];
   return {
@@ -124,6 +124,8 @@ test('a report without findings contributes no findings image–text term: its r
   // No report has findings: the term is 0, not NaN.
   tf.tidy(() => t.is(imitateLossTerms({ ...embeddings, hasFindings: embeddings.hasFindings.map(() => false) }, new Set(['findings'])).findings!.dataSync()[0], 0));
   t.throws(() => imitateLossTerms({ ...embeddings, hasFindings: [true] }), { message: /section flags must have 7 entries, got 7 and 1/ });
+  t.throws(() => imitateLossTerms({ ...embeddings, findingsText: undefined }), { message: 'imitateLossTerms: the active findings terms need findingsText' });
+  tf.tidy(() => t.deepEqual(Object.keys(imitateLossTerms({ ...embeddings, findingsImage: undefined, findingsText: undefined, findingsPrior: undefined }, new Set(['impression', 'impression_views']))), ['impression', 'impression_views'], 'impression terms need no findings inputs'));
   const short = tf.slice(embeddings.findingsText, [0, 0], [6, -1]) as tf.Tensor2D;
   t.throws(() => imitateLossTerms({ ...embeddings, findingsText: short }), { message: 'imitateLossTerms: findingsText has 6 rows, impressionText 7' });
   short.dispose();
