@@ -204,7 +204,7 @@ async function saveRandomInit(config: PretrainRunConfig, records: readonly Manif
   if (fs.existsSync(path.join(final, 'config.json'))) return;
   const train = recordsOfSplit([...records], 'train');
   const tokenizer = await createTokenizer({ kind: 'corpus', corpus: train.map((r) => r.report.text), build: { vocabSize: config.vocabSize } });
-  const method = createMethod(config.method ?? 'medst', { preset: config.model.preset, overrides: config.model.overrides, vocabSize: tokenizer.vocabSize });
+  const method = createMethod(config.method ?? 'medst', { preset: config.model.preset, overrides: config.model.overrides, vocabSize: tokenizer.vocabSize, specialTokenIds: tokenizer.specialTokenIds });
   await saveParameters(method.params, final, method.describe());
   tokenizer.saveVocab(path.join(final, 'vocab.txt'));
   method.dispose();

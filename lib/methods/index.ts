@@ -5,3 +5,4 @@ export { SupervisedClassifier, supervisedTargets, type SupervisedConfig } from '
 export { createMethod, methodAs, methodNames, methodRules, methodSchedule, registerMethod, restoreMethod, type MethodBuildOptions, type MethodEntry } from './registry.ts';
 export { PRIOR_LOSS_NAMES, PRIOR_PRESETS, PRIOR_SCHEDULE, PRIOR_SCHEDULE_RULES, Prior, checkPriorConfig, priorConfig, type PriorConfig, type PriorConfigInput, type PriorPreset } from './prior.ts';
 export { IMITATE_PRESETS, IMITATE_SCHEDULE, IMITATE_SCHEDULE_RULES, Imitate, checkImitateConfig, imitateConfig, type ImitateConfig, type ImitateConfigInput, type ImitatePreset } from './imitate.ts';
+export { MPMA_LOSS_NAMES, MPMA_PRESETS, MPMA_SCHEDULE, MPMA_SCHEDULE_RULES, Mpma, checkMpmaConfig, mpmaConfig, type MpmaConfig, type MpmaConfigInput, type MpmaPreset, type MpmaReconstruction } from './mpma.ts';

@@ -8,6 +8,8 @@
 import { MEDST_PRESETS, MEDST_SCHEDULE_RULES, MedST, medstConfig, medstConfigFromDescription, type MedSTConfig, type MedSTPreset } from './medst.ts';
 import { IMITATE_PRESETS, IMITATE_SCHEDULE, IMITATE_SCHEDULE_RULES, Imitate, checkImitateConfig, imitateConfig, type ImitateConfig, type ImitatePreset } from './imitate.ts';
 import type { PretrainingMethod } from './method.ts';
+import { MPMA_PRESETS, MPMA_SCHEDULE, MPMA_SCHEDULE_RULES, Mpma, checkMpmaConfig, mpmaConfig, type MpmaConfig, type MpmaPreset } from './mpma.ts';
+import type { SpecialTokenIds } from '../data/tokenizer/wordpiece.ts';
 import { PRIOR_PRESETS, PRIOR_SCHEDULE, PRIOR_SCHEDULE_RULES, Prior, checkPriorConfig, priorConfig, type PriorConfig, type PriorPreset } from './prior.ts';
 import { DEFAULT_CURRICULUM, type ScheduleRules, type StageConfig } from '../train/schedule.ts';
 
@@ -16,6 +18,8 @@ export interface MethodBuildOptions {
   preset: string;
   overrides?: Record<string, unknown>;
   vocabSize: number;
+  /** The tokenizer's special-token ids, for methods that mask tokens (default: those of vocabularies medst builds). */
+  specialTokenIds?: SpecialTokenIds;
 }
 
 /** One registered method. */
@@ -118,4 +122,13 @@ registerMethod({
   rules: IMITATE_SCHEDULE_RULES,
   schedule: IMITATE_SCHEDULE,
   restore: ({ method: _method, ...config }) => new Imitate(checkImitateConfig(config as unknown as ImitateConfig)),
+});
+
+registerMethod({
+  name: 'mpma',
+  presets: Object.keys(MPMA_PRESETS),
+  create: ({ preset, overrides, vocabSize, specialTokenIds }) => new Mpma(mpmaConfig(preset as MpmaPreset, { ...(overrides ?? {}), vocabSize, specialTokenIds })),
+  rules: MPMA_SCHEDULE_RULES,
+  schedule: MPMA_SCHEDULE,
+  restore: ({ method: _method, ...config }) => new Mpma(checkMpmaConfig(config as unknown as MpmaConfig)),
 });

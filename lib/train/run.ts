@@ -77,7 +77,7 @@ export async function runPretraining(config: PretrainRunConfig, hooks: TrainHook
   fs.mkdirSync(config.out, { recursive: true });
   const tokenizer = await runTokenizer(config, trainRecords.map((r) => r.report.text));
   const methodName = config.method ?? 'medst';
-  const method = createMethod(methodName, { preset: config.model.preset, overrides: config.model.overrides, vocabSize: tokenizer.vocabSize });
+  const method = createMethod(methodName, { preset: config.model.preset, overrides: config.model.overrides, vocabSize: tokenizer.vocabSize, specialTokenIds: tokenizer.specialTokenIds });
   log(`${methodName}: ${config.model.preset} preset, ${(method.params.count({ trainableOnly: true }) / 1e6).toFixed(2)}M trainable parameters, ${trainRecords.length} training pairs, vocabulary ${tokenizer.vocabSize}`);
   const stages = config.stages ?? methodSchedule(methodName);
   // Ctrl-C / Kernel › Interrupt stop the run before its next step, with a checkpoint (unless the caller brings a signal).
