@@ -1,7 +1,8 @@
 /**
  * `npm run pretrain -- --config FILE`: staged pre-training of any registered
  * method from a run config (configs/pretrain-cpu.json: Med-ST;
- * configs/pretrain-prior-cpu.json: PRIOR; configs/pretrain-imitate-cpu.json: IMITATE). Resumes from the run folder's last
+ * configs/pretrain-prior-cpu.json: PRIOR; configs/pretrain-imitate-cpu.json: IMITATE;
+ * configs/pretrain-mpma-cpu.json: MPMA). Resumes from the run folder's last
  * checkpoint; Ctrl-C stops before the next step with a checkpoint (twice: at once).
  */
 import { Command } from 'commander';

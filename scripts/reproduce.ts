@@ -94,7 +94,7 @@ await runComparison(
     epochsPerSlot,
     learningRate: regime.learningRate,
     variants: experiment.variants.filter((v) => !v.pretrain || wanted.includes(v.name)),
-    curves: ['global', 'medst', 'prior', 'imitate'],
+    curves: ['global', 'medst', 'prior', 'imitate', 'mpma'],
     supervised: opts.supervised,
     quick: opts.quick,
     workDir: opts.work,

@@ -7,6 +7,7 @@
  */
 import type { MedSTConfig, MedSTPreset } from '../methods/medst.ts';
 import type { ImitateConfigInput, ImitatePreset } from '../methods/imitate.ts';
+import type { MpmaConfigInput, MpmaPreset } from '../methods/mpma.ts';
 import type { PriorConfigInput, PriorPreset } from '../methods/prior.ts';
 
 /** A method's preset and overrides of its config in one regime. */
@@ -20,6 +21,7 @@ export interface RegimeModels {
   medst: ModelChoice<MedSTPreset, Partial<MedSTConfig>>;
   prior: ModelChoice<PriorPreset, PriorConfigInput>;
   imitate: ModelChoice<ImitatePreset, ImitateConfigInput>;
+  mpma: ModelChoice<MpmaPreset, MpmaConfigInput>;
   [method: string]: ModelChoice;
 }
 
@@ -47,6 +49,7 @@ export const REGIMES = {
       medst: { preset: 'cpu', overrides: {} },
       prior: { preset: 'cpu', overrides: {} },
       imitate: { preset: 'cpu', overrides: {} },
+      mpma: { preset: 'cpu', overrides: {} },
     },
     rowsPerBatch: 32,
     maxTokens: 64,
@@ -69,6 +72,7 @@ export const REGIMES = {
       },
       prior: { preset: 'quick', overrides: {} },
       imitate: { preset: 'quick', overrides: {} },
+      mpma: { preset: 'quick', overrides: {} },
     },
     rowsPerBatch: 16,
     maxTokens: 48,

@@ -1,5 +1,5 @@
 /**
- * The command line with each ResNet method's config (PRIOR, IMITATE): `npm run
+ * The command line with each later method's config (PRIOR, IMITATE, MPMA): `npm run
  * pretrain` trains it, a SIGKILL mid-run loses only the steps after the last
  * checkpoint (the rerun resumes there and finishes), and `npm run evaluate`
  * evaluates its checkpoint beside the reference rows. Runs the scripts as the
@@ -29,6 +29,10 @@ const STAGES = {
   imitate: [
     { name: 'impression', epochs: 3, losses: { impression: 1, impression_views: 1 }, chunkLength: 1, learningRate: 1e-3, warmupFraction: 0.1 },
     { name: 'all', epochs: 3, losses: { impression: 1, findings: 1, impression_views: 1, findings_views: 1 }, chunkLength: 1, learningRate: 5e-4, warmupFraction: 0.1 },
+  ],
+  mpma: [
+    { name: 'masking', epochs: 3, losses: { mim: 1, mlm: 1 }, chunkLength: 1, learningRate: 1e-3, warmupFraction: 0.1 },
+    { name: 'all', epochs: 3, losses: { global: 1, local: 1, mim: 1, mlm: 1 }, chunkLength: 1, learningRate: 5e-4, warmupFraction: 0.1 },
   ],
 } as const;
 

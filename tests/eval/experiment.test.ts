@@ -43,9 +43,9 @@ test('a bad experiment file is refused, naming the file, row and field', (t) => 
   t.throws(() => parseExperiment({ name: 'x', variants: [{ ...row, stages: [] }] }, 'x.json'), { message: /a pre-trained row needs at least one stage/ });
 });
 
-test('the method comparison: Med-ST, PRIOR and IMITATE rows, each with its random init, on the same 3-slot budget', (t) => {
+test('the method comparison: Med-ST, PRIOR, IMITATE and MPMA rows, each with its random init, on the same 3-slot budget', (t) => {
   const methods = methodComparison();
-  t.deepEqual(methods.variants.map((v) => `${v.name}:${v.method}`), ['random:medst', 'global:medst', 'medst:medst', 'prior_random:prior', 'prior:prior', 'imitate_random:imitate', 'imitate:imitate', 'imitate_impression:imitate']);
+  t.deepEqual(methods.variants.map((v) => `${v.name}:${v.method}`), ['random:medst', 'global:medst', 'medst:medst', 'prior_random:prior', 'prior:prior', 'imitate_random:imitate', 'imitate:imitate', 'imitate_impression:imitate', 'mpma_random:mpma', 'mpma:mpma', 'mpma_no_gla:mpma', 'mpma_no_memory:mpma']);
   const prior = methods.variants.find((v) => v.name === 'prior')!;
   const stages = variantStages(prior, 4, 1e-3);
   t.is(stages.reduce((n, s) => n + s.epochs, 0), 12);
@@ -58,11 +58,18 @@ test('the method comparison: Med-ST, PRIOR and IMITATE rows, each with its rando
     t.notThrows(() => validateSchedule(imitate, methodRules('imitate')));
   }
   t.deepEqual(Object.keys(variantStages(methods.variants.find((v) => v.name === 'imitate_impression')!, 4, 1e-3)[0]!.losses).sort(), ['impression', 'impression_views'], 'the ablation drops both findings terms');
+  for (const name of ['mpma', 'mpma_no_gla', 'mpma_no_memory']) {
+    const mpma = variantStages(methods.variants.find((v) => v.name === name)!, 4, 1e-3);
+    t.deepEqual(mpma.map((s) => [s.epochs, s.learningRate]), [[12, 1e-3]], `${name}: one stage over the three slots`);
+    t.notThrows(() => validateSchedule(mpma, methodRules('mpma')));
+  }
+  t.deepEqual(Object.keys(variantStages(methods.variants.find((v) => v.name === 'mpma_no_gla')!, 4, 1e-3)[0]!.losses).sort(), ['mim', 'mlm'], 'without GLA: reconstruction only');
+  t.deepEqual(methods.variants.find((v) => v.name === 'mpma_no_memory')!.overrides, { fusion: { memorySlots: 0 } });
 });
 
 test('experiments combine into one list of rows: shared rows run once, a conflicting definition is refused', (t) => {
   const combined = combineExperiments([experiment, methodComparison()], ['a.json', 'b.json']);
-  t.deepEqual(combined.variants.map((v) => v.name), ['random', 'global', 'global_local', 'move', 'fmc', 'medst', 'prior_random', 'prior', 'imitate_random', 'imitate', 'imitate_impression']);
+  t.deepEqual(combined.variants.map((v) => v.name), ['random', 'global', 'global_local', 'move', 'fmc', 'medst', 'prior_random', 'prior', 'imitate_random', 'imitate', 'imitate_impression', 'mpma_random', 'mpma', 'mpma_no_gla', 'mpma_no_memory']);
   t.is(combined.name, 'medst-ablation+methods');
   const changed = { ...methodComparison(), variants: methodComparison().variants.map((v) => (v.name === 'medst' ? { ...v, label: 'other' } : v)) };
   t.throws(() => combineExperiments([experiment, changed], ['a.json', 'b.json']), { message: 'b.json: variant "medst" differs from the row of the same name in a.json; rename one of them' });

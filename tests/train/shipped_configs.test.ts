@@ -18,7 +18,7 @@ test.before(async () => {
 });
 
 test('every method has a shipped cpu run config', (t) => {
-  t.deepEqual(files.map((f) => readPretrainConfig(path.join(CONFIGS, f)).method ?? 'medst').sort(), ['imitate', 'medst', 'prior']);
+  t.deepEqual(files.map((f) => readPretrainConfig(path.join(CONFIGS, f)).method ?? 'medst').sort(), ['imitate', 'medst', 'mpma', 'prior']);
 });
 
 for (const file of files) {
