@@ -378,4 +378,83 @@ medst.showFigure({
 });
 imitate.dispose();
 """),
+("md", """
+## MPMA in the same slot
+
+The `mpma` row of the method comparison, the project's reading of the paper
+(there is no public code): the ViT encodes the visible 25 % of each image's
+patches and the BERT a report with 15 % of its tokens masked; the report is
+reconstructed through cross-modal fusion whose text queries attend to the
+visible visual tokens plus learnable memory slots (MA-CMF), the image through a
+light pixel decoder whose queries attend to the masked report; global and local
+alignment (GLA) run on the unmasked pair. One stage, the same budget as above.
+"""),
+("code", """
+const mpmaRow = medst.methodComparison().variants.find((v) => v.name === "mpma");
+const mpmaStages = medst.variantStages(mpmaRow, epochs, lr);
+const mpmaRun = {
+  method: "mpma", data: path.join(workDir, "prepared"), imageSize: S, vocabSize: regime.vocabSize,
+  model: { preset: regime.models.mpma.preset, overrides: { ...regime.models.mpma.overrides, seed: 1 } }, stages: mpmaStages,
+  trainer: { rowsPerBatch: regime.rowsPerBatch, maxTokens: regime.maxTokens, seed: 1, gradClipNorm: 1, checkpointEvery: 1000 },
+  out: path.join(workDir, "mpma-run"),
+};
+console.log(medst.describeSchedule(mpmaStages));
+const mpmaProgress = medst.trainingProgress();
+const mpmaSteps = [];
+const mpmaCurve = [];
+const mpmaStarted = Date.now();
+const { method: mpmaTrained, tokenizer: mpmaTokenizer } = await medst.runPretraining(mpmaRun, medst.composeHooks(mpmaProgress, {
+  onStep: (record) => mpmaSteps.push(record),
+  onEpochEnd: ({ epochsDone, method: m }) => {
+    const features = medst.imageFeatureMatrix((f) => m.imageFeatures(f), medst.imageStoreDir(path.join(workDir, "prepared"), S), prepared.records, C);
+    mpmaCurve.push({ epoch: epochsDone, metrics: medst.evaluateImageFeatures(features, prepared.records, path.join(workDir, "cohort"), { curve: true }).metrics });
+  },
+})).finally(() => mpmaProgress.stop());
+const mpma = medst.methodAs(mpmaTrained, medst.Mpma);
+console.log(`MPMA: ${mpmaSteps.length} steps in ${((Date.now() - mpmaStarted) / 1000).toFixed(0)} s`);
+medst.showFigure({
+  data: [
+    ...medst.MPMA_LOSS_NAMES.map((k) => ({ x: mpmaSteps.map((s) => s.step), y: mpmaSteps.map((s) => s.terms[k]), type: "scatter", mode: "lines", name: k, xaxis: "x", yaxis: "y" })),
+    probeTrace(mpmaCurve, "MPMA probe AUROC", "solid"),
+    probeTrace(imitateCurve, "IMITATE probe AUROC", "dash"),
+    probeTrace(curve, "Med-ST probe AUROC", "dot"),
+  ],
+  layout: {
+    grid: { rows: 1, columns: 2, pattern: "independent", xgap: 0.12 }, height: 380,
+    title: { text: "MPMA: loss terms · probe AUROC per epoch beside IMITATE's and Med-ST's" },
+    xaxis: { title: { text: "step" } }, yaxis: { title: { text: "loss" } }, xaxis2: { title: { text: "epoch" } }, yaxis2: { title: { text: "AUROC" } },
+  },
+});
+"""),
+("code", """
+// Four held-out pairs, masked with a fixed seed: the masked input, the reconstruction (predicted masked patches, visible ones kept) and the original.
+const maskRecords = prepared.records.filter((r) => r.split !== "train").slice(0, 4);
+const maskLoader = new medst.BatchLoader(medst.imageStoreDir(mpmaRun.data, S), maskRecords, mpmaTokenizer, { chunkLength: 1, chunksPerBatch: maskRecords.length, crop: C, augment: false, shuffle: false, seed: 0, maxTokens: mpmaRun.trainer.maxTokens, useWorker: false, lateral: false });
+let maskBatch;
+for await (const b of maskLoader.epoch(0)) maskBatch = b;
+await maskLoader.close();
+const maskFrontal = tf.tensor4d(maskBatch.frontal, [maskBatch.rows, C, C, 1]);
+const shown = mpma.reconstructPairs(maskFrontal, maskBatch, new medst.Rng(7));
+maskFrontal.dispose();
+const maskPanels = [];
+[shown.masked, shown.reconstructed, shown.original].forEach((pixels, row) => maskRecords.forEach((_, i) => {
+  const cell = String(row * maskRecords.length + i + 1);
+  maskPanels.push(medst.radiographTrace(Array.from(pixels.subarray(i * C * C, (i + 1) * C * C)), C, C, { xaxis: `x${cell}`, yaxis: `y${cell}` }));
+}));
+medst.showFigure({ data: maskPanels, layout: { title: { text: "MPMA: masked input, reconstruction, original" }, grid: { rows: 3, columns: maskRecords.length, pattern: "independent" }, height: 700, width: 220 * maskRecords.length } });
+// The same reports: the masked tokens, the MLM head's prediction and the truth at every chosen position.
+const L = shown.maxTokens;
+const word = (id) => mpmaTokenizer.vocab[id];
+let right = 0;
+let chosenCount = 0;
+medst.showTable(maskRecords.map((record, i) => {
+  const at = Array.from({ length: L }, (_, t) => t).filter((t) => shown.labels[i * L + t] >= 0);
+  right += at.filter((t) => shown.predictedIds[i * L + t] === shown.labels[i * L + t]).length;
+  chosenCount += at.length;
+  const masked = Array.from(shown.maskedIds.subarray(i * L, (i + 1) * L)).filter((id, t) => maskBatch.attentionMask[i * L + t] === 1).map(word).join(" ");
+  return { study: record.studyId, "masked report": masked, predicted: at.map((t) => word(shown.predictedIds[i * L + t])).join(" · "), true: at.map((t) => word(shown.labels[i * L + t])).join(" · ") };
+}), { caption: "MPMA's masked language modelling on held-out reports (tokens chosen for prediction, in order)" });
+console.log(`MLM: ${right} of ${chosenCount} chosen tokens predicted exactly`);
+mpma.dispose();
+"""),
 ]

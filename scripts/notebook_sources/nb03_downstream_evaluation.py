@@ -116,15 +116,15 @@ if (seg) {
 model.method.dispose();
 """),
 ("md", """
-## PRIOR and IMITATE through the same evaluation
+## PRIOR, IMITATE and MPMA through the same evaluation
 
 Any registered method's checkpoint loads and evaluates the same way:
-`loadFrozenModel` reads which method built it from its `config.json`. The PRIOR
-and IMITATE rows of the comparison (seed 1) beside Med-ST's, each with the
-random initialisation of its own encoder (a ResNet) as its reference.
+`loadFrozenModel` reads which method built it from its `config.json`. The PRIOR,
+IMITATE and MPMA rows of the comparison (seed 1) beside Med-ST's, each with the
+random initialisation of its own encoder as its reference.
 """),
 ("code", """
-const others = [{ label: "PRIOR", run: "prior-s1" }, { label: "IMITATE", run: "imitate-s1" }];
+const others = [{ label: "PRIOR", run: "prior-s1" }, { label: "IMITATE", run: "imitate-s1" }, { label: "MPMA", run: "mpma-s1" }];
 const data = { cohortDir: cohortDir, preparedDir: preparedDir, imageSize: setup.regime.imageSize, records: records };
 const probeTraces = [
   { x: fractions.map((f) => `${f}%`), y: fractions.map((f) => result.headline[`probe_auroc_${f}`]?.value), type: "scatter", mode: "lines+markers", name: "Med-ST" },
@@ -145,13 +145,13 @@ for (const other of others) {
   otherModel.method.dispose();
   medst.showTable(medst.HEADLINE_METRICS.filter((m) => otherResult.headline[m.key] !== undefined).map((m) => ({
     metric: m.label, [other.label]: cell(otherResult.headline[m.key]), [`${other.label} random init`]: cell(otherRandom.headline[m.key]), "Med-ST": cell(result.headline[m.key]), "raw pixels": cell(rawPixels[m.key]), "majority / chance": cell(majority[m.key]), n: otherResult.headline[m.key].n,
-  })), { caption: `${other.label} (${width}-wide ResNet features) beside Med-ST and the reference rows` });
+  })), { caption: `${other.label} (${width}-wide image features) beside Med-ST and the reference rows` });
   probeTraces.push({ x: fractions.map((f) => `${f}%`), y: fractions.map((f) => otherResult.headline[`probe_auroc_${f}`]?.value), type: "scatter", mode: "lines+markers", name: other.label });
   probeTraces.push({ x: fractions.map((f) => `${f}%`), y: fractions.map((f) => otherRandom.headline[`probe_auroc_${f}`]?.value), type: "scatter", mode: "lines+markers", name: `${other.label} random init`, line: { dash: "dot" } });
 }
 medst.showFigure({
   data: probeTraces,
-  layout: { title: { text: "Linear probe: PRIOR and IMITATE beside Med-ST" }, yaxis: { title: { text: "macro AUROC" } }, xaxis: { title: { text: "training labels used" } }, height: 340 },
+  layout: { title: { text: "Linear probe: PRIOR, IMITATE and MPMA beside Med-ST" }, yaxis: { title: { text: "macro AUROC" } }, xaxis: { title: { text: "training labels used" } }, height: 340 },
 });
 """),
 ]

@@ -36,8 +36,8 @@ const CELL_TIMEOUT_MS = Number(process.env.MEDST_BROWSER_NOTEBOOK_TIMEOUT_MS ?? 
 const EXPECTED_GRAPHS: Record<string, number> = {
   '00-environment.ipynb': 0,
   '01-data-preparation.ipynb': 5,
-  '02-pretraining.ipynb': 11, // Med-ST's 5, PRIOR's 3 (losses and curve, reconstructions, prototype usage), IMITATE's 3 (losses and curve, views, soft positives)
-  '03-downstream-evaluation.ipynb': 6, // + the probe curves of PRIOR and IMITATE
+  '02-pretraining.ipynb': 13, // Med-ST's 5, PRIOR's 3 (losses and curve, reconstructions, prototype usage), IMITATE's 3 (losses and curve, views, soft positives), MPMA's 2 (losses and curve, masked / reconstructed / original)
+  '03-downstream-evaluation.ipynb': 6, // + the probe curves of PRIOR, IMITATE and MPMA
   '04-error-analysis.ipynb': 3,
   '05-paper-tables.ipynb': 2,
 };
