@@ -9,6 +9,7 @@ import type { BenchCase } from './case.ts';
 import { decodeResizeCase } from './decode_resize.ts';
 import { imitateStepCase } from './imitate_step.ts';
 import { medstStepCase } from './medst_step.ts';
+import { mpmaStepCase } from './mpma_step.ts';
 import { priorStepCase } from './prior_step.ts';
 import { storeReadCase } from './store_read.ts';
 import { benchSynth } from './synth.ts';
@@ -19,6 +20,7 @@ const cases: BenchCase[] = [
   medstStepCase,
   priorStepCase,
   imitateStepCase,
+  mpmaStepCase,
   { name: 'synth', run: async () => (await benchSynth()).figures },
 ];
 

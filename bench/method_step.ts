@@ -1,5 +1,5 @@
 /**
- * What the per-method step benches share (`prior-step`, `imitate-step`): timing
+ * What the per-method step benches share (`prior-step`, `imitate-step`, `mpma-step`): timing
  * full training steps of a registered method through the trainer's own
  * `trainingStep`, running the independent PyTorch side on a spec file, and
  * printing loss terms.
@@ -14,6 +14,7 @@ import type { TrainableMethod } from '../lib/methods/method.ts';
 import { AdamW } from '../lib/train/optim.ts';
 import type { StageConfig } from '../lib/train/schedule.ts';
 import { trainingStep } from '../lib/train/trainer.ts';
+import type { Rng } from '../lib/util/rng.ts';
 import { stepStats } from './medst_step.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -34,10 +35,13 @@ export interface StepTiming {
   lastLoss: number | null;
 }
 
-/** WARMUP + `steps` training steps of `method` on one batch; ms per timed step and the tensor count around them. */
-export function timeMethodSteps(method: TrainableMethod, batch: HostBatch, stage: StageConfig, steps: number): StepTiming & { tensorsBefore: number; tensorsAfter: number } {
+/**
+ * WARMUP + `steps` training steps of `method` on one batch; ms per timed step and the tensor count around them.
+ * @param randomAt the step's random source (default: the trainer's); a bench that hands the step's draws to PyTorch makes them from the same one
+ */
+export function timeMethodSteps(method: TrainableMethod, batch: HostBatch, stage: StageConfig, steps: number, randomAt?: (step: number) => Rng): StepTiming & { tensorsBefore: number; tensorsAfter: number } {
   const optimizer = new AdamW({ weightDecay: OPTIMIZER.weightDecay });
-  const run = (step: number) => trainingStep(method, optimizer, batch, stage, { step, stage: 0, epoch: 0, batch: step, learningRate: stage.learningRate, gradClipNorm: CLIP_NORM });
+  const run = (step: number) => trainingStep(method, optimizer, batch, stage, { step, stage: 0, epoch: 0, batch: step, learningRate: stage.learningRate, gradClipNorm: CLIP_NORM }, randomAt?.(step));
   try {
     let firstTerms: Record<string, number> = {};
     let lastLoss = Number.NaN;

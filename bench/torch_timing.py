@@ -1,4 +1,4 @@
-"""Shared timing loop of the PyTorch bench sides (medst_step_torch.py, prior_step_torch.py, imitate_step_torch.py):
+"""Shared timing loop of the PyTorch bench sides (medst_step_torch.py, prior_step_torch.py, imitate_step_torch.py, mpma_step_torch.py):
 warm-up steps, timed steps, and the one JSON line the TS side reads."""
 import json
 import math

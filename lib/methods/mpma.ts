@@ -6,11 +6,12 @@
  * choice is a config field.
  *
  * One step: the image's patches are masked MAE-style (the ViT encodes the
- * visible ones; masked pixels are zeroed before the stem, so a convolutional
- * stem cannot see them either) and the report's tokens BERT-style, from the
+ * visible ones; masked pixels are set to 0, mid-grey on the [−1, 1] scale,
+ * before the stem, so a convolutional stem cannot see them either) and the report's tokens BERT-style, from the
  * step's seeded source. Report reconstruction (MLM): the masked report's
  * tokens, projected to the fusion width, attend to the visible visual tokens
- * concatenated with M learnable memory slots (MA-CMF), then an MLM head.
+ * concatenated with M learnable memory slots (MA-CMF), then an MLM head (its
+ * output layer has its own weights: the fusion width need not be the text's).
  * Image reconstruction (MIM): a light pixel decoder whose image queries attend
  * to the masked report's tokens, scored on the masked patches' normalised
  * pixels. GLA: the global InfoNCE (§1.3) and the project's token–region

@@ -173,8 +173,8 @@ export class VisionTransformer {
    * patch modelling): each row's visible patches, with their own position
    * embeddings, and the CLS token go through the blocks; with the patch stem,
    * masked patches are never seen (a convolutional stem's receptive field
-   * crosses patch borders, so there visible tokens see a few pixels of their
-   * masked neighbours).
+   * crosses patch borders, so a caller hides the masked pixels first, as MPMA
+   * does, or visible tokens see a few pixels of their masked neighbours).
    * @param visible Int32Array [B, keep]: each row's visible patch indices
    * @returns global [B, W] (CLS, or the mean of the visible tokens with `pool: 'mean'`) and local [B, keep, W]
    */
