@@ -10,14 +10,14 @@ import { HEAD_PAPER, HEAD_TINY, type ProjectionHeadConfig } from '../configs/hea
 import { VIT_PRESETS, resolveViTConfig, type ViTConfigInput } from '../configs/vit.ts';
 import type { HostBatch, TensorBatch } from '../data/batches.ts';
 import { BertEncoder } from '../models/bert.ts';
-import { GlobalProjectionHead, LocalProjectionHead } from '../models/heads.ts';
+import { AlignmentHeads } from '../models/alignment_heads.ts';
 import { ParameterSet } from '../models/params.ts';
 import { VisionTransformer } from '../models/vit.ts';
 import { MILD_VIEW_AUGMENT, augmentView, checkViewAugment, type ViewAugmentConfig } from '../data/view_augment.ts';
 import type { Rng } from '../util/rng.ts';
 import type { ScheduleRules, StageConfig } from '../train/schedule.ts';
 import { globalContrastiveLoss } from '../objectives/global_contrastive.ts';
-import { createLocalWeightingParams, localAlignmentLoss, type LocalWeightingParams } from '../objectives/local_alignment.ts';
+import { localAlignmentLoss } from '../objectives/local_alignment.ts';
 import { temporalLoss } from '../objectives/temporal.ts';
 import type { BatchContents, ImageEmbedding, LossTerms, PretrainingMethod, StepInput, TextInput } from './method.ts';
 
@@ -139,11 +139,8 @@ export class MedST implements PretrainingMethod {
   readonly params: ParameterSet;
   readonly image: VisionTransformer;
   readonly text: BertEncoder;
-  readonly imageGlobalHead: GlobalProjectionHead;
-  readonly imageLocalHead: LocalProjectionHead;
-  readonly textGlobalHead: GlobalProjectionHead;
-  readonly textLocalHead: LocalProjectionHead;
-  readonly localWeighting: LocalWeightingParams;
+  /** Global and local projection heads of both sides, and the local loss's weighting layers. */
+  readonly heads: AlignmentHeads;
   /** log(1/τ_global) when the temperature is learned. */
   readonly logitScale: tf.Variable | null;
 
@@ -153,13 +150,7 @@ export class MedST implements PretrainingMethod {
     this.params = new ParameterSet(config.seed);
     this.image = new VisionTransformer(this.params.child('image'), config.vision);
     this.text = new BertEncoder(this.params.child('text'), config.text);
-    const imageWidth = this.image.config.width;
-    const textWidth = this.text.config.width;
-    this.imageGlobalHead = new GlobalProjectionHead(this.params.child('image_global_head'), { ...config.head, inputWidth: imageWidth });
-    this.imageLocalHead = new LocalProjectionHead(this.params.child('image_local_head'), { ...config.head, inputWidth: imageWidth });
-    this.textGlobalHead = new GlobalProjectionHead(this.params.child('text_global_head'), { ...config.head, inputWidth: textWidth });
-    this.textLocalHead = new LocalProjectionHead(this.params.child('text_local_head'), { ...config.head, inputWidth: textWidth });
-    this.localWeighting = createLocalWeightingParams(this.params.child('local_weighting'), config.head.outputWidth);
+    this.heads = new AlignmentHeads(this.params, config.head, { image: this.image.config.width, text: this.text.config.width });
     this.logitScale = config.learnGlobalTemperature ? this.params.create('logit_scale', [], { kind: 'constant', value: Math.log(1 / config.temperatures.global) }) : null;
   }
 
@@ -174,12 +165,7 @@ export class MedST implements PretrainingMethod {
     return tf.tidy(() => {
       const useLateral = this.config.useLateral && tensors.lateral !== undefined;
       const features = this.image.forward(useLateral ? { frontal: tensors.frontal, lateral: tensors.lateral, lateralPresent: tensors.lateralPresent } : { frontal: tensors.frontal });
-      return {
-        imageFeatures: features.global,
-        imageGlobal: this.imageGlobalHead.forward(features.global, { training }),
-        imageLocal: this.imageLocalHead.forward(features.local, { training, mask: features.localMask }),
-        patchMask: features.localMask,
-      };
+      return { imageFeatures: features.global, ...this.heads.projectImage(features, training), patchMask: features.localMask };
     });
   }
 
@@ -193,11 +179,7 @@ export class MedST implements PretrainingMethod {
         batchSize: batch.rows,
         seqLength: batch.maxTokens,
       });
-      return {
-        textGlobal: this.textGlobalHead.forward(features.global, { training }),
-        textLocal: this.textLocalHead.forward(features.local, { training, mask: features.localMask }),
-        wordMask: features.localMask,
-      };
+      return { ...this.heads.projectText(features, training), wordMask: features.localMask };
     });
   }
 
@@ -245,7 +227,7 @@ export class MedST implements PretrainingMethod {
     const { temperatures } = this.config;
     if (stage.losses.global) terms.global = globalContrastiveLoss(e.imageGlobal, e.textGlobal, { temperature: this.globalTemperature() }).loss;
     if (stage.losses.local) {
-      terms.local = localAlignmentLoss(e.textLocal, e.imageLocal, this.localWeighting, {
+      terms.local = localAlignmentLoss(e.textLocal, e.imageLocal, this.heads.localWeighting, {
         temperature: temperatures.local,
         wordMask: e.wordMask,
         patchMask: e.patchMask,

@@ -26,7 +26,7 @@ import { VIT_PRESETS, resolveViTConfig, type ViTConfigInput } from '../configs/v
 import type { HostBatch } from '../data/batches.ts';
 import type { SpecialTokenIds } from '../data/tokenizer/wordpiece.ts';
 import { BertEncoder } from '../models/bert.ts';
-import { GlobalProjectionHead, LocalProjectionHead } from '../models/heads.ts';
+import { AlignmentHeads, type ProjectedText } from '../models/alignment_heads.ts';
 import { createLinear, linear, type LinearParams } from '../models/layers/linear.ts';
 import { CrossModalFusion, type FusionConfig } from '../models/memory_fusion.ts';
 import { MlmHead } from '../models/mlm_head.ts';
@@ -34,7 +34,7 @@ import { ParameterSet } from '../models/params.ts';
 import { PixelDecoder } from '../models/pixel_decoder.ts';
 import { VisionTransformer } from '../models/vit.ts';
 import { globalContrastiveLoss } from '../objectives/global_contrastive.ts';
-import { createLocalWeightingParams, localAlignmentLoss, type LocalWeightingParams } from '../objectives/local_alignment.ts';
+import { localAlignmentLoss } from '../objectives/local_alignment.ts';
 import { maskedPatchLoss, maskedTokenLoss, patchify } from '../objectives/masked_modeling.ts';
 import { samplePatchMask, sampleTokenMask, type PatchMask, type TokenMask } from '../objectives/masking.ts';
 import type { ScheduleRules, StageConfig } from '../train/schedule.ts';
@@ -161,11 +161,8 @@ export class Mpma implements PretrainingMethod {
   readonly params: ParameterSet;
   readonly image: VisionTransformer;
   readonly text: BertEncoder;
-  readonly imageGlobalHead: GlobalProjectionHead;
-  readonly imageLocalHead: LocalProjectionHead;
-  readonly textGlobalHead: GlobalProjectionHead;
-  readonly textLocalHead: LocalProjectionHead;
-  readonly localWeighting: LocalWeightingParams;
+  /** GLA's projection heads (Med-ST's) and the local loss's weighting layers. */
+  readonly heads: AlignmentHeads;
   /** Encoder tokens to the fusion width. */
   readonly visualToFusion: LinearParams;
   readonly textToFusion: LinearParams;
@@ -182,11 +179,7 @@ export class Mpma implements PretrainingMethod {
     this.text = new BertEncoder(this.params.child('text'), config.text);
     const vw = this.image.config.width;
     const tw = this.text.config.width;
-    this.imageGlobalHead = new GlobalProjectionHead(this.params.child('image_global_head'), { ...config.head, inputWidth: vw });
-    this.imageLocalHead = new LocalProjectionHead(this.params.child('image_local_head'), { ...config.head, inputWidth: vw });
-    this.textGlobalHead = new GlobalProjectionHead(this.params.child('text_global_head'), { ...config.head, inputWidth: tw });
-    this.textLocalHead = new LocalProjectionHead(this.params.child('text_local_head'), { ...config.head, inputWidth: tw });
-    this.localWeighting = createLocalWeightingParams(this.params.child('local_weighting'), config.head.outputWidth);
+    this.heads = new AlignmentHeads(this.params, config.head, { image: vw, text: tw });
     const f = config.fusion.width;
     const fusion: FusionConfig = { ...config.fusion, layerNormEps: 1e-6 };
     this.visualToFusion = createLinear(this.params, 'visual_to_fusion', vw, f, { std: 0.02 });
@@ -270,11 +263,11 @@ export class Mpma implements PretrainingMethod {
     const on = (name: string) => (stage.losses[name] ?? 0) > 0;
     const terms: LossTerms = {};
     if (on('global') || on('local')) {
-      const image = this.encodeImage(tensors.frontal, true);
+      const image = tf.tidy(() => this.heads.projectImage(this.image.forward({ frontal: tensors.frontal }), true));
       const text = this.encodeText(batch, true);
-      if (on('global')) terms.global = globalContrastiveLoss(image.global, text.global, { temperature: this.config.temperatures.global }).loss;
-      if (on('local')) terms.local = localAlignmentLoss(text.local, image.local, this.localWeighting, { temperature: this.config.temperatures.local, wordMask: text.wordMask }).loss;
-      tf.dispose([image.global, image.local, text.global, text.local, text.wordMask]);
+      if (on('global')) terms.global = globalContrastiveLoss(image.imageGlobal, text.textGlobal, { temperature: this.config.temperatures.global }).loss;
+      if (on('local')) terms.local = localAlignmentLoss(text.textLocal, image.imageLocal, this.heads.localWeighting, { temperature: this.config.temperatures.local, wordMask: text.wordMask }).loss;
+      tf.dispose([image.imageGlobal, image.imageLocal, text.textGlobal, text.textLocal, text.wordMask]);
     }
     if (on('mim') || on('mlm')) {
       const masks = this.drawMasks(batch, random);
@@ -291,23 +284,11 @@ export class Mpma implements PretrainingMethod {
     return terms;
   }
 
-  /** GLA's image side: [B, d] global and [B, P, d] patch embeddings of whole frontal images. */
-  private encodeImage(frontal: tf.Tensor4D, training: boolean): { global: tf.Tensor2D; local: tf.Tensor3D } {
-    return tf.tidy(() => {
-      const out = this.image.forward({ frontal });
-      return { global: this.imageGlobalHead.forward(out.global, { training }), local: this.imageLocalHead.forward(out.local, { training }) };
-    });
-  }
-
-  /** GLA's text side: [B, d] global and [B, Nw, d] word embeddings of unmasked reports. */
-  private encodeText(text: TextInput, training: boolean): { global: tf.Tensor2D; local: tf.Tensor3D; wordMask: tf.Tensor2D } {
+  /** GLA's text side: unmasked reports in the joint space, with the word mask. */
+  private encodeText(text: TextInput, training: boolean): ProjectedText & { wordMask: tf.Tensor2D } {
     return tf.tidy(() => {
       const out = this.text.forward({ inputIds: text.inputIds, attentionMask: text.attentionMask, wordIds: text.wordIds, batchSize: text.rows, seqLength: text.maxTokens });
-      return {
-        global: this.textGlobalHead.forward(out.global, { training }),
-        local: this.textLocalHead.forward(out.local, { training, mask: out.localMask }),
-        wordMask: out.localMask,
-      };
+      return { ...this.heads.projectText(out, training), wordMask: out.localMask };
     });
   }
 
@@ -321,7 +302,7 @@ export class Mpma implements PretrainingMethod {
   embedImages(frontal: tf.Tensor4D): ImageEmbedding {
     return tf.tidy(() => {
       const features = this.image.forward({ frontal }).global;
-      return { features, joint: this.imageGlobalHead.forward(features, { training: false }) };
+      return { features, joint: this.heads.imageGlobal.forward(features, { training: false }) };
     });
   }
 
@@ -329,7 +310,7 @@ export class Mpma implements PretrainingMethod {
     return tf.tidy(() => {
       const hidden = this.text.hiddenStates({ inputIds: text.inputIds, attentionMask: text.attentionMask, batchSize: text.rows, seqLength: text.maxTokens });
       const w = this.text.config.width;
-      return this.textGlobalHead.forward(tf.reshape(tf.slice(hidden, [0, 0, 0], [text.rows, 1, w]), [text.rows, w]) as tf.Tensor2D, { training: false });
+      return this.heads.textGlobal.forward(tf.reshape(tf.slice(hidden, [0, 0, 0], [text.rows, 1, w]), [text.rows, w]) as tf.Tensor2D, { training: false });
     });
   }
 

@@ -90,7 +90,7 @@ export function methodRules(name: string): ScheduleRules {
 /**
  * The method as its own class, for code that reads a method's own parts
  * (Med-ST's attention maps, PRIOR's reconstructions).
- * @example methodAs(trained, MedST).localWeighting
+ * @example methodAs(trained, MedST).heads.localWeighting
  */
 export function methodAs<T extends PretrainingMethod>(method: PretrainingMethod, kind: abstract new (...args: never[]) => T): T {
   if (!(method instanceof kind)) throw new Error(`expected a ${kind.name} model, got method "${method.name}"`);

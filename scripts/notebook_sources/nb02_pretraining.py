@@ -142,7 +142,7 @@ const grid = C / method.image.config.patchSize;
 const maps = tf.tidy(() => {
   const tensors = medst.toTensors(one);
   const e = method.encode(one, tensors, false);
-  const out = medst.localAlignmentLoss(e.textLocal, e.imageLocal, method.localWeighting, { temperature: method.config.temperatures.local, wordMask: e.wordMask, patchMask: e.patchMask, returnAttention: true });
+  const out = medst.localAlignmentLoss(e.textLocal, e.imageLocal, method.heads.localWeighting, { temperature: method.config.temperatures.local, wordMask: e.wordMask, patchMask: e.patchMask, returnAttention: true });
   return out.wordToPatch.arraySync()[0];
 });
 const chosen = words.map((w, i) => (sentenceWords.has(w) ? i : -1)).filter((i) => i >= 0 && i < maps.length);

@@ -90,7 +90,7 @@ const medstModel = medst.methodAs(model.method, medst.MedST);
 const attention = tf.tidy(() => {
   const tensors = medst.toTensors(one);
   const e = medstModel.encode(one, tensors, false);
-  return medst.localAlignmentLoss(e.textLocal, e.imageLocal, medstModel.localWeighting, { temperature: medstModel.config.temperatures.local, wordMask: e.wordMask, patchMask: e.patchMask, returnAttention: true }).wordToPatch.arraySync()[0];
+  return medst.localAlignmentLoss(e.textLocal, e.imageLocal, medstModel.heads.localWeighting, { temperature: medstModel.config.temperatures.local, wordMask: e.wordMask, patchMask: e.patchMask, returnAttention: true }).wordToPatch.arraySync()[0];
 });
 const grid = model.crop / medstModel.image.config.patchSize;
 const wanted = new Set(sentence.split(" "));
