@@ -28,7 +28,7 @@ import { REGIMES } from '../lib/train/regime.ts';
 import type { StageConfig } from '../lib/train/schedule.ts';
 import type { BenchCase } from './case.ts';
 import { syntheticBatch } from './medst_step.ts';
-import { CLIP_NORM, OPTIMIZER, WARMUP, compareSides, recordOurs, timeMethodSteps, timeTorchSide } from './method_step.ts';
+import { CLIP_NORM, OPTIMIZER, WARMUP, benchFailer, benchSteps, compareSides, recordOurs, timeMethodSteps, timeTorchSide } from './method_step.ts';
 import { findBenchPython } from './python.ts';
 
 const NAME = 'imitate-step';
@@ -51,15 +51,11 @@ export const imitateStepCase: BenchCase = {
   name: NAME,
   async run() {
     const threads = activeBackend()?.threads ?? 0;
-    const steps = Number(process.env.MEDST_BENCH_STEPS || 10);
-    if (!(Number.isInteger(steps) && steps > 0)) throw new Error(`${NAME}: MEDST_BENCH_STEPS must be a positive integer, got "${process.env.MEDST_BENCH_STEPS}"`);
+    const steps = benchSteps(NAME, 10);
     const regime = REGIMES.cpu;
     const method = new Imitate(imitateConfig(regime.models.imitate.preset, { ...regime.models.imitate.overrides, vocabSize: regime.vocabSize }));
     const stage: StageConfig = { name: 'cicl', epochs: 1, losses: { impression: 1, findings: 1, impression_views: 1, findings_views: 1 }, chunkLength: 1, learningRate: regime.learningRate, warmupFraction: 0 };
-    const fail = (message: string) => {
-      console.log(`${NAME}: FAIL: ${message}`);
-      process.exitCode = 1;
-    };
+    const fail = benchFailer(NAME);
     const figures: Record<string, number | string> = { step: `2 views: fwd + ${IMITATE_LOSS_NAMES.join('/')} + bwd + clip + AdamW`, 'TF threads (initBackend)': threads };
     const dir = mkdtempSync(join(tmpdir(), 'medst-bench-imitate-'));
     try {

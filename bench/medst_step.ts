@@ -67,6 +67,7 @@ import { trainingStep } from '../lib/train/trainer.ts';
 import type { LossName, StageConfig } from '../lib/train/schedule.ts';
 import { Rng } from '../lib/util/rng.ts';
 import type { BenchCase } from './case.ts';
+import { benchFailer, benchSteps } from './method_step.ts';
 import { findBenchPython } from './python.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -364,11 +365,7 @@ export const medstStepCase: BenchCase = {
   async run() {
     const threads = activeBackend()?.threads ?? 0;
     const presets = benchPresets();
-    const stepsFor = (preset: string) => {
-      const steps = Number(process.env.MEDST_BENCH_STEPS || (DEFAULT_STEPS[preset] ?? 5));
-      if (!(Number.isInteger(steps) && steps > 0)) throw new Error(`medst-step: MEDST_BENCH_STEPS must be a positive integer, got "${process.env.MEDST_BENCH_STEPS}"`);
-      return steps;
-    };
+    const stepsFor = (preset: string) => benchSteps('medst-step', DEFAULT_STEPS[preset] ?? 5);
     const figures: Record<string, number | string> = {
       step: 'fwd + global/local/FMC/RMR + bwd + clip + AdamW',
       'TF threads (initBackend)': threads,
@@ -381,10 +378,7 @@ export const medstStepCase: BenchCase = {
       console.log(`medst-step: SKIP PyTorch comparison (${note}); set MEDST_BENCH_PYTHON to a Python with torch`);
       figures['PyTorch'] = `skipped: ${note}`;
     }
-    const fail = (message: string) => {
-      console.log(`medst-step: FAIL: ${message}`);
-      process.exitCode = 1;
-    };
+    const fail = benchFailer('medst-step');
     const dir = mkdtempSync(join(tmpdir(), 'medst-bench-step-'));
     try {
       for (const preset of presets) {

@@ -105,3 +105,18 @@ export function recordOurs(names: readonly string[], figures: Record<string, num
   if (ours.tensorsBefore !== ours.tensorsAfter) fail(`tensor count grew from ${ours.tensorsBefore} to ${ours.tensorsAfter}`);
   if (badTerms(names, ours.firstTerms).length > 0) fail(`medst first-step terms not finite: ${termsText(names, ours.firstTerms)}`);
 }
+
+/** Timed steps per side: MEDST_BENCH_STEPS, else `fallback`; a bad value names the bench. */
+export function benchSteps(name: string, fallback: number): number {
+  const steps = Number(process.env.MEDST_BENCH_STEPS || fallback);
+  if (!(Number.isInteger(steps) && steps > 0)) throw new Error(`${name}: MEDST_BENCH_STEPS must be a positive integer, got "${process.env.MEDST_BENCH_STEPS}"`);
+  return steps;
+}
+
+/** Prints a bench failure and marks the run failed (the bench goes on to print what it measured). */
+export function benchFailer(name: string): (message: string) => void {
+  return (message) => {
+    console.log(`${name}: FAIL: ${message}`);
+    process.exitCode = 1;
+  };
+}

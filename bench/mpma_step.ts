@@ -29,7 +29,7 @@ import type { StageConfig } from '../lib/train/schedule.ts';
 import { Rng, deriveSeed } from '../lib/util/rng.ts';
 import type { BenchCase } from './case.ts';
 import { syntheticBatch } from './medst_step.ts';
-import { CLIP_NORM, OPTIMIZER, WARMUP, compareSides, recordOurs, timeMethodSteps, timeTorchSide } from './method_step.ts';
+import { CLIP_NORM, OPTIMIZER, WARMUP, benchFailer, benchSteps, compareSides, recordOurs, timeMethodSteps, timeTorchSide } from './method_step.ts';
 import { findBenchPython } from './python.ts';
 
 const NAME = 'mpma-step';
@@ -50,15 +50,11 @@ export const mpmaStepCase: BenchCase = {
   name: NAME,
   async run() {
     const threads = activeBackend()?.threads ?? 0;
-    const steps = Number(process.env.MEDST_BENCH_STEPS || 10);
-    if (!(Number.isInteger(steps) && steps > 0)) throw new Error(`${NAME}: MEDST_BENCH_STEPS must be a positive integer, got "${process.env.MEDST_BENCH_STEPS}"`);
+    const steps = benchSteps(NAME, 10);
     const regime = REGIMES.cpu;
     const method = new Mpma(mpmaConfig(regime.models.mpma.preset, { ...regime.models.mpma.overrides, vocabSize: regime.vocabSize }));
     const stage: StageConfig = { name: 'mpma', epochs: 1, losses: { global: 1, local: 1, mim: 1, mlm: 1 }, chunkLength: 1, learningRate: regime.learningRate, warmupFraction: 0 };
-    const fail = (message: string) => {
-      console.log(`${NAME}: FAIL: ${message}`);
-      process.exitCode = 1;
-    };
+    const fail = benchFailer(NAME);
     const figures: Record<string, number | string> = { step: `fwd + ${MPMA_LOSS_NAMES.join('/')} + bwd + clip + AdamW`, 'TF threads (initBackend)': threads };
     const dir = mkdtempSync(join(tmpdir(), 'medst-bench-mpma-'));
     try {

@@ -34,7 +34,7 @@ import type { StageConfig } from '../lib/train/schedule.ts';
 import { Rng } from '../lib/util/rng.ts';
 import type { BenchCase } from './case.ts';
 import { syntheticBatch } from './medst_step.ts';
-import { CLIP_NORM, OPTIMIZER, WARMUP, compareSides, recordOurs, timeMethodSteps, timeTorchSide } from './method_step.ts';
+import { CLIP_NORM, OPTIMIZER, WARMUP, benchFailer, benchSteps, compareSides, recordOurs, timeMethodSteps, timeTorchSide } from './method_step.ts';
 import { findBenchPython } from './python.ts';
 
 /** Token ids of the synthetic rows: specials below 5, the period is 5 (words start there). */
@@ -62,16 +62,12 @@ export const priorStepCase: BenchCase = {
   name: NAME,
   async run() {
     const threads = activeBackend()?.threads ?? 0;
-    const steps = Number(process.env.MEDST_BENCH_STEPS || 10);
-    if (!(Number.isInteger(steps) && steps > 0)) throw new Error(`prior-step: MEDST_BENCH_STEPS must be a positive integer, got "${process.env.MEDST_BENCH_STEPS}"`);
+    const steps = benchSteps(NAME, 10);
     const regime = REGIMES.cpu;
     const method = new Prior(priorConfig(regime.models.prior.preset, { ...regime.models.prior.overrides, vocabSize: regime.vocabSize }));
     const last = PRIOR_SCHEDULE[PRIOR_SCHEDULE.length - 1]!;
     const stage: StageConfig = { ...last, losses: { ...last.losses }, learningRate: regime.learningRate };
-    const fail = (message: string) => {
-      console.log(`prior-step: FAIL: ${message}`);
-      process.exitCode = 1;
-    };
+    const fail = benchFailer(NAME);
     const figures: Record<string, number | string> = { step: `stage 3: fwd + ${PRIOR_LOSS_NAMES.join('/')} + bwd + clip + AdamW`, 'TF threads (initBackend)': threads };
     const dir = mkdtempSync(join(tmpdir(), 'medst-bench-prior-'));
     try {

@@ -13,6 +13,7 @@ import { evaluateSuite } from '../../lib/eval/suite.ts';
 import type { PretrainingMethod } from '../../lib/methods/method.ts';
 import { restoreMethod } from '../../lib/methods/registry.ts';
 import { finalModelDir, runPretraining, type PretrainRunConfig } from '../../lib/train/run.ts';
+import type { StageConfig } from '../../lib/train/schedule.ts';
 import { readMetrics } from '../../lib/train/trainer.ts';
 import { tf } from './tf.ts';
 
@@ -23,6 +24,19 @@ export interface RunFixture {
   kind: abstract new (...args: never[]) => PretrainingMethod;
   /** The run config for an output folder name. */
   run: (out: string) => PretrainRunConfig;
+}
+
+/** The run config of these checks for a method's `quick` preset: 8 pairs per step, a checkpoint every 3 steps, in `dir/out`. */
+export function quickRun(dir: string, method: string, stages: StageConfig[]): (out: string) => PretrainRunConfig {
+  return (out) => ({
+    method,
+    data: path.join(dir, 'prepared'),
+    vocabSize: 300,
+    model: { preset: 'quick', overrides: { seed: 3 } },
+    stages,
+    trainer: { rowsPerBatch: 8, maxTokens: 48, seed: 3, gradClipNorm: 1, checkpointEvery: 3 },
+    out: path.join(dir, out),
+  });
 }
 
 export async function checkRunResumeEvaluate(t: ExecutionContext, { dir, kind, run }: RunFixture): Promise<void> {

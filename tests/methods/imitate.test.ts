@@ -19,10 +19,10 @@ import { createTokenizer, type WordPieceTokenizer } from '../../lib/data/tokeniz
 import { IMITATE_SCHEDULE, Imitate, imitateConfig } from '../../lib/methods/imitate.ts';
 import { createMethod, methodSchedule } from '../../lib/methods/registry.ts';
 import { IMITATE_LOSS_NAMES } from '../../lib/objectives/imitate.ts';
-import { runPretraining, type PretrainRunConfig } from '../../lib/train/run.ts';
+import { runPretraining } from '../../lib/train/run.ts';
 import { validateSchedule, type StageConfig } from '../../lib/train/schedule.ts';
 import { Rng } from '../../lib/util/rng.ts';
-import { checkRunResumeEvaluate } from '../helpers/method_run.ts';
+import { checkRunResumeEvaluate, quickRun } from '../helpers/method_run.ts';
 import { nativeBackend, tf } from '../helpers/tf.ts';
 
 const ALL: StageConfig = { name: 'all', epochs: 1, losses: { impression: 1, findings: 1, impression_views: 1, findings_views: 1 }, chunkLength: 1, learningRate: 1e-3, warmupFraction: 0 };
@@ -151,14 +151,5 @@ test.serial('schedule and config errors name the problem', (t) => {
 });
 
 test.serial('an IMITATE run: killed and resumed with the same losses, flat tensor count, and its checkpoint evaluates through the slot', async (t) => {
-  const run = (out: string): PretrainRunConfig => ({
-    method: 'imitate',
-    data: path.join(dir, 'prepared'),
-    vocabSize: 300,
-    model: { preset: 'quick', overrides: { seed: 3 } },
-    stages: [{ ...ALL, epochs: 2 }],
-    trainer: { rowsPerBatch: 8, maxTokens: 48, seed: 3, gradClipNorm: 1, checkpointEvery: 3 },
-    out: path.join(dir, out),
-  });
-  await checkRunResumeEvaluate(t, { dir, kind: Imitate, run });
+  await checkRunResumeEvaluate(t, { dir, kind: Imitate, run: quickRun(dir, 'imitate', [{ ...ALL, epochs: 2 }]) });
 });

@@ -16,10 +16,9 @@ import { imageStoreDir, prepareDataset } from '../../lib/data/prepare.ts';
 import { createTokenizer, type WordPieceTokenizer } from '../../lib/data/tokenizer/index.ts';
 import { MPMA_LOSS_NAMES, MPMA_SCHEDULE, Mpma, mpmaConfig } from '../../lib/methods/mpma.ts';
 import { createMethod, methodSchedule } from '../../lib/methods/registry.ts';
-import type { PretrainRunConfig } from '../../lib/train/run.ts';
 import { validateSchedule, type StageConfig } from '../../lib/train/schedule.ts';
 import { Rng } from '../../lib/util/rng.ts';
-import { checkRunResumeEvaluate } from '../helpers/method_run.ts';
+import { checkRunResumeEvaluate, quickRun } from '../helpers/method_run.ts';
 import { nativeBackend, tf } from '../helpers/tf.ts';
 
 const ALL: StageConfig = { name: 'all', epochs: 1, losses: { global: 1, local: 1, mim: 1, mlm: 1 }, chunkLength: 1, learningRate: 1e-3, warmupFraction: 0 };
@@ -137,14 +136,5 @@ test.serial('schedule and config errors name the problem', (t) => {
 });
 
 test.serial('an MPMA run: killed and resumed with the same losses, flat tensor count, and its checkpoint evaluates through the slot', async (t) => {
-  const run = (out: string): PretrainRunConfig => ({
-    method: 'mpma',
-    data: path.join(dir, 'prepared'),
-    vocabSize: 300,
-    model: { preset: 'quick', overrides: { seed: 3 } },
-    stages: [{ ...ALL, epochs: 2 }],
-    trainer: { rowsPerBatch: 8, maxTokens: 48, seed: 3, gradClipNorm: 1, checkpointEvery: 3 },
-    out: path.join(dir, out),
-  });
-  await checkRunResumeEvaluate(t, { dir, kind: Mpma, run });
+  await checkRunResumeEvaluate(t, { dir, kind: Mpma, run: quickRun(dir, 'mpma', [{ ...ALL, epochs: 2 }]) });
 });

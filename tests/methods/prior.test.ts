@@ -18,10 +18,9 @@ import { sentenceTokensOf } from '../../lib/data/sentence_ids.ts';
 import { createTokenizer, type WordPieceTokenizer } from '../../lib/data/tokenizer/index.ts';
 import { PRIOR_LOSS_NAMES, PRIOR_SCHEDULE, Prior, priorConfig } from '../../lib/methods/prior.ts';
 import { createMethod } from '../../lib/methods/registry.ts';
-import type { PretrainRunConfig } from '../../lib/train/run.ts';
 import { validateSchedule, type StageConfig } from '../../lib/train/schedule.ts';
 import { Rng } from '../../lib/util/rng.ts';
-import { checkRunResumeEvaluate } from '../helpers/method_run.ts';
+import { checkRunResumeEvaluate, quickRun } from '../helpers/method_run.ts';
 import { nativeBackend, tf } from '../helpers/tf.ts';
 
 const ALL: StageConfig = { name: 'all', epochs: 1, losses: { global: 10, local_image: 1, local_text: 1, spb: 10, image_recon: 1, report_recon: 10, report_kl: 1, report_global: 1 }, chunkLength: 1, learningRate: 1e-3, warmupFraction: 0 };
@@ -149,17 +148,8 @@ test.serial('schedule rules and config errors name the problem', (t) => {
 });
 
 test.serial('a PRIOR run: killed and resumed with the same losses, flat tensor count, and its checkpoint evaluates through the slot', async (t) => {
-  const run = (out: string): PretrainRunConfig => ({
-    method: 'prior',
-    data: path.join(dir, 'prepared'),
-    vocabSize: 300,
-    model: { preset: 'quick', overrides: { seed: 3 } },
-    stages: [
+  await checkRunResumeEvaluate(t, { dir, kind: Prior, run: quickRun(dir, 'prior', [
       { name: 'align', epochs: 1, losses: { global: 1, local_image: 1, local_text: 1 }, chunkLength: 1, learningRate: 1e-3, warmupFraction: 0 },
       { ...ALL, name: 'all', epochs: 1 },
-    ],
-    trainer: { rowsPerBatch: 8, maxTokens: 48, seed: 3, gradClipNorm: 1, checkpointEvery: 3 },
-    out: path.join(dir, out),
-  });
-  await checkRunResumeEvaluate(t, { dir, kind: Prior, run });
+    ]) });
 });
