@@ -13,8 +13,6 @@ import { BertEncoder } from '../models/bert.ts';
 import { AlignmentHeads } from '../models/alignment_heads.ts';
 import { ParameterSet } from '../models/params.ts';
 import { VisionTransformer } from '../models/vit.ts';
-import { MILD_VIEW_AUGMENT, augmentView, checkViewAugment, type ViewAugmentConfig } from '../data/view_augment.ts';
-import type { Rng } from '../util/rng.ts';
 import type { ScheduleRules, StageConfig } from '../train/schedule.ts';
 import { globalContrastiveLoss } from '../objectives/global_contrastive.ts';
 import { localAlignmentLoss } from '../objectives/local_alignment.ts';
@@ -38,12 +36,6 @@ export interface MedSTConfig {
   learnGlobalTemperature: boolean;
   /** λ of the log-variance term of RMR. */
   varianceLambda: number;
-  /**
-   * Augment each training crop (frontal and lateral) with a seeded view
-   * augmentation before encoding (null: the loader's crop only, the paper's
-   * setting). Evaluation never augments.
-   */
-  augment: ViewAugmentConfig | null;
   /** Seed of the initial weights. */
   seed: number;
 }
@@ -53,7 +45,6 @@ const COMMON = {
   temperatures: { global: 0.07, local: 0.1, temporal: 0.1 },
   learnGlobalTemperature: false,
   varianceLambda: 0.001,
-  augment: null,
   seed: 0,
 } as const;
 
@@ -210,19 +201,8 @@ export class MedST implements PretrainingMethod {
     return { ...this.encodeImages(tensors, training), ...this.encodeText(batch, training) };
   }
 
-  /** The step's crops, augmented when the config asks for it (one seeded draw per image). */
-  private trainingCrops(batch: HostBatch, tensors: TensorBatch, random: Rng): TensorBatch {
-    const augment = this.config.augment;
-    if (!augment) return tensors;
-    const { rows: b, crop: c } = batch;
-    const view = (crops: Float32Array, salt: number) => tf.tensor4d(augmentView(crops, b, c, augment, random.fork(salt)), [b, c, c, 1]);
-    return { ...tensors, frontal: view(batch.frontal, 11), lateral: view(batch.lateral, 12) };
-  }
-
-  lossTerms({ batch, tensors, stage, random }: StepInput): LossTerms {
-    const crops = this.trainingCrops(batch, tensors, random);
-    const e = this.encode(batch, crops, true);
-    if (crops !== tensors) tf.dispose([crops.frontal, crops.lateral]);
+  lossTerms({ batch, tensors, stage }: StepInput): LossTerms {
+    const e = this.encode(batch, tensors, true);
     const terms: LossTerms = {};
     const { temperatures } = this.config;
     if (stage.losses.global) terms.global = globalContrastiveLoss(e.imageGlobal, e.textGlobal, { temperature: this.globalTemperature() }).loss;
@@ -269,17 +249,15 @@ export function medstConfig(preset: MedSTPreset, overrides: Partial<MedSTConfig>
     text: { ...base.text, ...rest.text, vocabSize },
     head: { ...base.head, ...rest.head },
     temperatures: { ...base.temperatures, ...rest.temperatures },
-    augment: rest.augment === undefined ? base.augment : rest.augment === null ? null : { ...MILD_VIEW_AUGMENT, ...rest.augment, perspective: { ...MILD_VIEW_AUGMENT.perspective, ...rest.augment.perspective } },
   };
   // Validate early, with the presets' own resolvers.
   resolveViTConfig(config.vision);
   resolveBertConfig(config.text);
-  if (config.augment) checkViewAugment(config.augment);
   return config;
 }
 
 /** The config a Med-ST checkpoint's description holds (older checkpoints predate the learned temperature). */
 export function medstConfigFromDescription(described: MedSTConfig): MedSTConfig {
   const { vision, text, head, useLateral, temperatures, varianceLambda, seed } = described;
-  return { vision, text, head, useLateral, temperatures, learnGlobalTemperature: described.learnGlobalTemperature ?? false, varianceLambda, augment: described.augment ?? null, seed };
+  return { vision, text, head, useLateral, temperatures, learnGlobalTemperature: described.learnGlobalTemperature ?? false, varianceLambda, seed };
 }
