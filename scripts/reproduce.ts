@@ -5,10 +5,12 @@
  * reference rows: majority/chance, raw pixels, random init and the supervised
  * ceiling; then the rows of every experiment file (default: the Med-ST
  * ablation — global-only, + local, + MoVE, + FMC, + RMR — and the method
- * comparison, which adds PRIOR and the random init of its encoder), each
+ * comparison, which adds PRIOR, IMITATE and MPMA, each beside the random init
+ * of its encoder; configs/experiments/method-ablations.json adds their own
+ * ablations), each
  * pre-trained with the same budget and seeds in the `cpu` regime
  * (lib/train/regime.ts), every downstream evaluation, and learning curves for
- * global-only, Med-ST and PRIOR. Writes results/ (results.md, results.json,
+ * global-only, Med-ST, PRIOR, IMITATE and MPMA. Writes results/ (results.md, results.json,
  * report.html). `--quick` is the CI setting.
  */
 import { Command } from 'commander';
@@ -26,7 +28,7 @@ import { REGIMES } from '../lib/train/regime.ts';
 const root = path.resolve(import.meta.dirname, '..');
 const opts = new Command()
   .name('reproduce')
-  .description('The papers\' comparisons on the synthetic cohort (Med-ST ablation, Med-ST vs PRIOR), with reference rows.')
+  .description('The papers\' comparisons on the synthetic cohort (Med-ST ablation; Med-ST, PRIOR, IMITATE and MPMA), with reference rows.')
   .option('--quick', 'CI setting: tiny cohort and model, one seed, short evaluations', false)
   .option('--seeds <list>', 'comma-separated training seeds (default 1,2; quick: 1)')
   .option('--patients <n>', 'cohort size (default: the regime\'s, 1000; quick: 40)')

@@ -155,6 +155,11 @@ export function methodComparison(): Experiment {
   return readExperiment(experimentFile('methods'));
 }
 
+/** The later methods' own ablations shipped in configs/experiments/method-ablations.json (IMITATE impression only, MPMA without GLA / memory). */
+export function methodAblations(): Experiment {
+  return readExperiment(experimentFile('method-ablations'));
+}
+
 /** The Med-ST ablation shipped in configs/experiments/medst-ablation.json. */
 export function medstAblation(): Experiment {
   return readExperiment(experimentFile('medst-ablation'));

@@ -81,7 +81,7 @@ export {
 } from './segmentation.ts';
 export { embedRecords, embedTexts, loadFrozenModel, patchFeatures, type FrozenModel, type RecordEmbeddings } from './embed.ts';
 export { HEADLINE_METRICS, evaluateSuite, type Headline, type SuiteData, type SuiteOptions, type SuiteResult } from './suite.ts';
-export { combineExperiments, experimentFile, medstAblation, methodComparison, parseExperiment, readExperiment, variantStages, type Experiment, type ExperimentStage, type ExperimentVariant } from './experiment.ts';
+export { combineExperiments, experimentFile, medstAblation, methodAblations, methodComparison, parseExperiment, readExperiment, variantStages, type Experiment, type ExperimentStage, type ExperimentVariant } from './experiment.ts';
 export {
   REFERENCE_ROWS,
   RESULTS_HTML,

@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { methodNames, methodRules } from '../../lib/methods/registry.ts';
-import { combineExperiments, medstAblation, methodComparison, parseExperiment, variantStages } from '../../lib/eval/experiment.ts';
+import { combineExperiments, medstAblation, methodAblations, methodComparison, parseExperiment, variantStages } from '../../lib/eval/experiment.ts';
 import { MEDST_SCHEDULE_RULES } from '../../lib/methods/medst.ts';
 import { validateSchedule } from '../../lib/train/schedule.ts';
 
@@ -43,9 +43,12 @@ test('a bad experiment file is refused, naming the file, row and field', (t) => 
   t.throws(() => parseExperiment({ name: 'x', variants: [{ ...row, stages: [] }] }, 'x.json'), { message: /a pre-trained row needs at least one stage/ });
 });
 
-test('the method comparison: Med-ST, PRIOR, IMITATE and MPMA rows, each with its random init, on the same 3-slot budget', (t) => {
+test('the method comparison: Med-ST, PRIOR, IMITATE and MPMA rows, each with its random init, and the later methods\' ablations, on the same 3-slot budget', (t) => {
   const methods = methodComparison();
-  t.deepEqual(methods.variants.map((v) => `${v.name}:${v.method}`), ['random:medst', 'global:medst', 'medst:medst', 'prior_random:prior', 'prior:prior', 'imitate_random:imitate', 'imitate:imitate', 'imitate_impression:imitate', 'mpma_random:mpma', 'mpma:mpma', 'mpma_no_gla:mpma', 'mpma_no_memory:mpma']);
+  t.deepEqual(methods.variants.map((v) => `${v.name}:${v.method}`), ['random:medst', 'global:medst', 'medst:medst', 'prior_random:prior', 'prior:prior', 'imitate_random:imitate', 'imitate:imitate', 'mpma_random:mpma', 'mpma:mpma']);
+  const ablations = methodAblations();
+  t.deepEqual(ablations.variants.map((v) => `${v.name}:${v.method}`), ['imitate_impression:imitate', 'mpma_no_gla:mpma', 'mpma_no_memory:mpma']);
+  const rows = [...methods.variants, ...ablations.variants];
   const prior = methods.variants.find((v) => v.name === 'prior')!;
   const stages = variantStages(prior, 4, 1e-3);
   t.is(stages.reduce((n, s) => n + s.epochs, 0), 12);
@@ -53,24 +56,24 @@ test('the method comparison: Med-ST, PRIOR, IMITATE and MPMA rows, each with its
   t.is(stages[2]!.losses['global'], 10, 'the global term weighted 10 in stage 3');
   t.notThrows(() => validateSchedule(stages, methodRules('prior')));
   for (const name of ['imitate', 'imitate_impression']) {
-    const imitate = variantStages(methods.variants.find((v) => v.name === name)!, 4, 1e-3);
+    const imitate = variantStages(rows.find((v) => v.name === name)!, 4, 1e-3);
     t.deepEqual(imitate.map((s) => [s.epochs, s.learningRate]), [[12, 1e-3]], `${name}: one stage over the three slots`);
     t.notThrows(() => validateSchedule(imitate, methodRules('imitate')));
   }
-  t.deepEqual(Object.keys(variantStages(methods.variants.find((v) => v.name === 'imitate_impression')!, 4, 1e-3)[0]!.losses).sort(), ['impression', 'impression_views'], 'the ablation drops both findings terms');
+  t.deepEqual(Object.keys(variantStages(rows.find((v) => v.name === 'imitate_impression')!, 4, 1e-3)[0]!.losses).sort(), ['impression', 'impression_views'], 'the ablation drops both findings terms');
   for (const name of ['mpma', 'mpma_no_gla', 'mpma_no_memory']) {
-    const mpma = variantStages(methods.variants.find((v) => v.name === name)!, 4, 1e-3);
+    const mpma = variantStages(rows.find((v) => v.name === name)!, 4, 1e-3);
     t.deepEqual(mpma.map((s) => [s.epochs, s.learningRate]), [[12, 1e-3]], `${name}: one stage over the three slots`);
     t.notThrows(() => validateSchedule(mpma, methodRules('mpma')));
   }
-  t.deepEqual(Object.keys(variantStages(methods.variants.find((v) => v.name === 'mpma_no_gla')!, 4, 1e-3)[0]!.losses).sort(), ['mim', 'mlm'], 'without GLA: reconstruction only');
-  t.deepEqual(methods.variants.find((v) => v.name === 'mpma_no_memory')!.overrides, { fusion: { memorySlots: 0 } });
+  t.deepEqual(Object.keys(variantStages(rows.find((v) => v.name === 'mpma_no_gla')!, 4, 1e-3)[0]!.losses).sort(), ['mim', 'mlm'], 'without GLA: reconstruction only');
+  t.deepEqual(rows.find((v) => v.name === 'mpma_no_memory')!.overrides, { fusion: { memorySlots: 0 } });
 });
 
 test('experiments combine into one list of rows: shared rows run once, a conflicting definition is refused', (t) => {
-  const combined = combineExperiments([experiment, methodComparison()], ['a.json', 'b.json']);
-  t.deepEqual(combined.variants.map((v) => v.name), ['random', 'global', 'global_local', 'move', 'fmc', 'medst', 'prior_random', 'prior', 'imitate_random', 'imitate', 'imitate_impression', 'mpma_random', 'mpma', 'mpma_no_gla', 'mpma_no_memory']);
-  t.is(combined.name, 'medst-ablation+methods');
+  const combined = combineExperiments([experiment, methodComparison(), methodAblations()], ['a.json', 'b.json', 'c.json']);
+  t.deepEqual(combined.variants.map((v) => v.name), ['random', 'global', 'global_local', 'move', 'fmc', 'medst', 'prior_random', 'prior', 'imitate_random', 'imitate', 'mpma_random', 'mpma', 'imitate_impression', 'mpma_no_gla', 'mpma_no_memory']);
+  t.is(combined.name, 'medst-ablation+methods+method-ablations');
   const changed = { ...methodComparison(), variants: methodComparison().variants.map((v) => (v.name === 'medst' ? { ...v, label: 'other' } : v)) };
   t.throws(() => combineExperiments([experiment, changed], ['a.json', 'b.json']), { message: 'b.json: variant "medst" differs from the row of the same name in a.json; rename one of them' });
 });
