@@ -34,7 +34,7 @@ import { findBenchPython } from './python.ts';
 const NAME = 'imitate-step';
 
 /** The synthetic batch with seeded findings and impression rows. */
-function imitateBatch(method: Imitate): HostBatch {
+export function imitateBatch(method: Imitate): HostBatch {
   const regime = REGIMES.cpu;
   const rows = regime.rowsPerBatch;
   const shape = { chunks: rows, chunkLength: 1, rows, maxTokens: regime.maxTokens, vocab: regime.vocabSize, firstWordId: 5, crop: method.inputSize, learningRate: regime.learningRate, source: 'REGIMES.cpu' };

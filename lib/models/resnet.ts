@@ -16,6 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { resolveResNetConfig, resnetStageChannels, type ResNetConfig, type ResNetConfigInput } from '../configs/resnet.ts';
 import type { ParameterSet } from './params.ts';
 import type { EncoderOutput } from './types.ts';
+import { relu } from './layers/activations.ts';
 import { BatchNorm } from './layers/batch_norm.ts';
 
 /** Options of a forward pass. */
@@ -65,11 +66,11 @@ class Bottleneck {
   forward(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
     return tf.tidy('bottleneck', () => {
       const o = { training };
-      let h = tf.relu(this.bn1.forward(conv(x, this.conv1, 1, 0), o)) as tf.Tensor4D;
-      h = tf.relu(this.bn2.forward(conv(h, this.conv2, this.stride, 1), o)) as tf.Tensor4D;
+      let h = relu(this.bn1.forward(conv(x, this.conv1, 1, 0), o)) as tf.Tensor4D;
+      h = relu(this.bn2.forward(conv(h, this.conv2, this.stride, 1), o)) as tf.Tensor4D;
       h = this.bn3.forward(conv(h, this.conv3, 1, 0), o) as tf.Tensor4D;
       const identity = this.downsample ? this.downsample.bn.forward(conv(x, this.downsample.conv, this.stride, 0), o) : x;
-      return tf.relu(tf.add(h, identity)) as tf.Tensor4D;
+      return relu(tf.add(h, identity)) as tf.Tensor4D;
     });
   }
 }
@@ -116,7 +117,7 @@ export class ResNet {
     }
     const { training } = options;
     const maps = tf.tidy('resnetForward', () => {
-      let x = tf.relu(this.bn1.forward(conv(images, this.conv1, 2, 3), { training })) as tf.Tensor4D;
+      let x = relu(this.bn1.forward(conv(images, this.conv1, 2, 3), { training })) as tf.Tensor4D;
       // Max-pool 3×3/2 pad 1: zero padding is exact after ReLU (values ≥ 0).
       if (c.stemPool) x = tf.maxPool(tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]), 3, 2, 'valid');
       const out: tf.Tensor4D[] = [];

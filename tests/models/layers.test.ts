@@ -1,7 +1,7 @@
 import test from 'ava';
 import { nativeBackend, tf } from '../helpers/tf.ts';
 import { ParameterSet } from '../../lib/models/params.ts';
-import { gelu } from '../../lib/models/layers/activations.ts';
+import { gelu, relu } from '../../lib/models/layers/activations.ts';
 import { createLayerNorm, layerNorm } from '../../lib/models/layers/layer_norm.ts';
 import { createAttention, keyBiasFromMask, selfAttention } from '../../lib/models/layers/attention.ts';
 import { maxRelativeError } from './encoder_fixtures.ts';
@@ -20,6 +20,18 @@ test('gelu: exact-erf values and the written-out gradient match autodiff of the 
     const ours = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(gelu(v), w)))(x);
     const theirs = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(reference(v), w)))(x);
     t.true(maxRelativeError(ours.dataSync(), theirs.dataSync()) < 1e-5);
+  });
+});
+
+test('relu: values and the written-out gradient (0 at x ≤ 0, as PyTorch) match tf.relu and its autodiff', (t) => {
+  tf.tidy(() => {
+    const x = tf.tensor1d([-3, -1, -0.5, 0, 0.5, 1, 3]);
+    t.deepEqual(Array.from(relu(x).dataSync()), [0, 0, 0, 0, 0.5, 1, 3]);
+    const w = tf.randomNormal([7], 0, 1, 'float32', 4);
+    const ours = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(relu(v), w)))(x);
+    const theirs = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.relu(v), w)))(x);
+    t.deepEqual(Array.from(ours.dataSync()), Array.from(theirs.dataSync()));
+    t.true(ours.dataSync()[3] === 0, 'the gradient at 0 is 0');
   });
 });
 

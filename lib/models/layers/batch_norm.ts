@@ -95,6 +95,7 @@ export class BatchNorm {
         count = x.size / this.channels;
         ({ mean, variance } = tf.moments(x, axes));
         this.updateRunning(mean, variance, count);
+        return normaliseWithBatchStats(x, mean, variance, this.eps, this.weight, this.bias);
       }
       const scale = this.weight ? tf.mul(tf.rsqrt(tf.add(variance, scalar(this.eps))), this.weight) : tf.rsqrt(tf.add(variance, scalar(this.eps)));
       const shifted = tf.mul(tf.sub(x, mean), scale);
@@ -115,4 +116,40 @@ export class BatchNorm {
       this.numBatchesTracked.assign(tf.add(this.numBatchesTracked, 1));
     });
   }
+}
+
+/**
+ * Train-mode BatchNorm with the batch's own statistics, its gradient written
+ * out (the textbook closed form) instead of differentiated through the
+ * moments: a few passes over the activations instead of a dozen, which is
+ * most of a ResNet step's backward. `mean` and `variance` are the forward's;
+ * the gradient reaches x (through them too), weight and bias.
+ */
+function normaliseWithBatchStats(x: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor, eps: number, weight: tf.Variable | null, bias: tf.Variable | null): tf.Tensor {
+  const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
+  const normalise = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const inputs = args.slice(0, -1) as tf.Tensor[];
+    const save = args[args.length - 1] as tf.GradSaveFunc;
+    const [input, gamma, beta] = inputs as [tf.Tensor, tf.Tensor | undefined, tf.Tensor | undefined];
+    const inverseStd = tf.rsqrt(tf.add(variance, scalar(eps))); // [C]
+    const normalised = tf.mul(tf.sub(input, mean), inverseStd); // x̂
+    save([normalised, inverseStd]);
+    let value = gamma ? tf.mul(normalised, gamma) : normalised;
+    if (beta) value = tf.add(value, beta);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xHat, inverseStd] = saved as [tf.Tensor, tf.Tensor];
+        const dxHat = gamma ? tf.mul(dy, gamma) : dy;
+        // dx = (1/σ)·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)), the mean and variance's own paths included.
+        const centred = tf.sub(dxHat, tf.mean(dxHat, axes));
+        const dx = tf.mul(tf.sub(centred, tf.mul(xHat, tf.mean(tf.mul(dxHat, xHat), axes))), inverseStd);
+        const grads: tf.Tensor[] = [dx];
+        if (gamma) grads.push(tf.sum(tf.mul(dy, xHat), axes));
+        if (beta) grads.push(tf.sum(dy, axes));
+        return grads;
+      },
+    };
+  });
+  return normalise(...([x, weight, bias].filter((t): t is tf.Tensor => t !== null) as [tf.Tensor]));
 }
