@@ -31,7 +31,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from prior_step_torch import Bert, ResNet
-from torch_timing import optimise, time_steps
+from torch_timing import adamw, optimise, time_steps
 
 
 def stages_of(resnet, counts, x):
@@ -162,7 +162,7 @@ def main():
     model = Imitate(spec)
     model.train()
     opt = spec['optimizer']
-    optimizer = torch.optim.AdamW(model.parameters(), lr=opt['learningRate'], betas=(opt['beta1'], opt['beta2']), eps=opt['epsilon'], weight_decay=opt['weightDecay'])
+    optimizer = adamw(model, spec)
     weights = spec['losses']
     tt, vt, r = loss_cfg['textTemperature'], loss_cfg['viewTemperature'], loss_cfg['priorRatio']
 

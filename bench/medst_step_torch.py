@@ -35,7 +35,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from torch_timing import time_steps
+from torch_timing import adamw, time_steps
 
 MASKED = -1e9
 
@@ -410,7 +410,7 @@ def main():
     model = MedST(spec)
     model.train()
     opt = spec['optimizer']
-    optimizer = torch.optim.AdamW(model.parameters(), lr=opt['learningRate'], betas=(opt['beta1'], opt['beta2']), eps=opt['epsilon'], weight_decay=opt['weightDecay'])
+    optimizer = adamw(model, spec)
     weights = spec['losses']
 
     def step():

@@ -31,7 +31,7 @@ import torch.nn.functional as F
 
 from medst_step_torch import (BertEncoder, Mlp, ProjectionHead, ViewExpertBlock, VisionTransformer, WeightingLayer,
                               global_contrastive, local_alignment, trunc_normal_, word_aggregation)
-from torch_timing import optimise, time_steps
+from torch_timing import adamw, optimise, time_steps
 
 
 def linear(cin, cout, std=None):
@@ -197,7 +197,7 @@ def main():
     model = Mpma(spec)
     model.train()
     opt = spec['optimizer']
-    optimizer = torch.optim.AdamW(model.parameters(), lr=opt['learningRate'], betas=(opt['beta1'], opt['beta2']), eps=opt['epsilon'], weight_decay=opt['weightDecay'])
+    optimizer = adamw(model, spec)
     weights = spec['losses']
 
     def step():

@@ -31,7 +31,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from torch_timing import optimise, time_steps
+from torch_timing import adamw, optimise, time_steps
 
 
 def hungarian(cost):
@@ -289,7 +289,7 @@ def main():
     model = Prior(spec)
     model.train()
     opt = spec['optimizer']
-    optimizer = torch.optim.AdamW(model.parameters(), lr=opt['learningRate'], betas=(opt['beta1'], opt['beta2']), eps=opt['epsilon'], weight_decay=opt['weightDecay'])
+    optimizer = adamw(model, spec)
     weights = spec['losses']
     d = spec['prior']['embedWidth']
     drop_p = spec['prior']['channelDrop']

@@ -14,6 +14,12 @@ def finite_or_none(value):
     return value if math.isfinite(value) else None
 
 
+def adamw(model, spec):
+    """The spec's AdamW (medst's settings) over the model's parameters."""
+    opt = spec['optimizer']
+    return torch.optim.AdamW(model.parameters(), lr=opt['learningRate'], betas=(opt['beta1'], opt['beta2']), eps=opt['epsilon'], weight_decay=opt['weightDecay'])
+
+
 def optimise(model, optimizer, terms, weights, clip_norm):
     """The end of one training step: the weighted sum of the terms, backward, global-norm clipping, AdamW; (loss, {term: value})."""
     loss = sum(terms[name] * weights[name] for name in weights)
