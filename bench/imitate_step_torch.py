@@ -21,7 +21,6 @@ clip_grad_norm_, AdamW, loss read back.
 
 Prints one JSON line (times in ms), as the other bench sides.
 """
-import json
 import math
 import sys
 
@@ -31,7 +30,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from prior_step_torch import Bert, ResNet
-from torch_timing import adamw, optimise, time_steps
+from torch_timing import adamw, optimise, read_spec, time_steps
 
 
 def stages_of(resnet, counts, x):
@@ -141,10 +140,7 @@ class Imitate(nn.Module):
 
 
 def main():
-    with open(sys.argv[1]) as f:
-        spec = json.load(f)
-    torch.set_num_threads(spec['threads'])
-    torch.manual_seed(spec['seed'])
+    spec = read_spec(sys.argv[1])
     rng = np.random.default_rng(spec['seed'])
     batch = spec['batch']
     rows, length = batch['rows'], batch['maxTokens']

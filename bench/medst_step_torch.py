@@ -26,7 +26,6 @@ F.scaled_dot_product_attention (what timm's ViT uses).
 Prints one JSON line: {"median", "p90", "pairsPerSecond", "maxRssMiB",
 "parameters", "firstTerms" (the loss terms of the first step), ...} (times in ms).
 """
-import json
 import math
 import sys
 
@@ -35,7 +34,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from torch_timing import adamw, time_steps
+from torch_timing import adamw, read_spec, time_steps
 
 MASKED = -1e9
 
@@ -391,10 +390,7 @@ class MedST(nn.Module):
 
 
 def main():
-    with open(sys.argv[1]) as f:
-        spec = json.load(f)
-    torch.set_num_threads(spec['threads'])
-    torch.manual_seed(spec['seed'])
+    spec = read_spec(sys.argv[1])
     batch = spec['batch']
     rows, length = batch['rows'], batch['maxTokens']
     vis = spec['vision']

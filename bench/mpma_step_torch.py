@@ -22,7 +22,6 @@ clip_grad_norm_, AdamW, loss read back.
 Prints one JSON line (times in ms), as the other bench sides.
 """
 import itertools
-import json
 import sys
 
 import torch
@@ -31,7 +30,7 @@ import torch.nn.functional as F
 
 from medst_step_torch import (BertEncoder, Mlp, ProjectionHead, ViewExpertBlock, VisionTransformer, WeightingLayer,
                               global_contrastive, local_alignment, trunc_normal_, word_aggregation)
-from torch_timing import adamw, optimise, time_steps
+from torch_timing import adamw, optimise, read_spec, time_steps
 
 
 def linear(cin, cout, std=None):
@@ -178,10 +177,7 @@ def step_masks(rows, length, grid, raw):
 
 
 def main():
-    with open(sys.argv[1]) as f:
-        spec = json.load(f)
-    torch.set_num_threads(spec['threads'])
-    torch.manual_seed(spec['seed'])
+    spec = read_spec(sys.argv[1])
     batch = spec['batch']
     rows, length = batch['rows'], batch['maxTokens']
     vis = spec['vision']

@@ -22,7 +22,6 @@ forward, weighted sum, backward, clip_grad_norm_, AdamW, loss read back.
 Prints one JSON line: {"median", "p90", "pairsPerSecond", "maxRssMiB",
 "parameters", "firstTerms", ...} (times in ms).
 """
-import json
 import math
 import sys
 
@@ -31,7 +30,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from torch_timing import adamw, optimise, time_steps
+from torch_timing import adamw, optimise, read_spec, time_steps
 
 
 def hungarian(cost):
@@ -272,10 +271,7 @@ class Prior(nn.Module):
 
 
 def main():
-    with open(sys.argv[1]) as f:
-        spec = json.load(f)
-    torch.set_num_threads(spec['threads'])
-    torch.manual_seed(spec['seed'])
+    spec = read_spec(sys.argv[1])
     batch = spec['batch']
     rows, length = batch['rows'], batch['maxTokens']
     size = spec['vision']['imageSize']

@@ -14,6 +14,15 @@ def finite_or_none(value):
     return value if math.isfinite(value) else None
 
 
+def read_spec(path):
+    """The bench spec the TS side wrote, with torch's threads and seed set from it."""
+    with open(path) as f:
+        spec = json.load(f)
+    torch.set_num_threads(spec['threads'])
+    torch.manual_seed(spec['seed'])
+    return spec
+
+
 def adamw(model, spec):
     """The spec's AdamW (medst's settings) over the model's parameters."""
     opt = spec['optimizer']

@@ -192,10 +192,7 @@ export class Imitate implements PretrainingMethod {
 
   /** [B, W] the text encoder's CLS feature of token rows (the prior of CICL). */
   private textFeature(rows: Pick<SectionRows, 'inputIds' | 'attentionMask'>, b: number, l: number): tf.Tensor2D {
-    return tf.tidy(() => {
-      const hidden = this.text.hiddenStates({ inputIds: rows.inputIds, attentionMask: rows.attentionMask, batchSize: b, seqLength: l });
-      return tf.reshape(tf.slice(hidden, [0, 0, 0], [b, 1, this.text.config.width]), [b, this.text.config.width]) as tf.Tensor2D;
-    });
+    return this.text.clsFeature({ inputIds: rows.inputIds, attentionMask: rows.attentionMask, batchSize: b, seqLength: l });
   }
 
   /** The two augmented views of the batch's crops, [B, C, C, 1] each. */

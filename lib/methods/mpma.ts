@@ -307,11 +307,7 @@ export class Mpma implements PretrainingMethod {
   }
 
   embedTexts(text: TextInput): tf.Tensor2D {
-    return tf.tidy(() => {
-      const hidden = this.text.hiddenStates({ inputIds: text.inputIds, attentionMask: text.attentionMask, batchSize: text.rows, seqLength: text.maxTokens });
-      const w = this.text.config.width;
-      return this.heads.textGlobal.forward(tf.reshape(tf.slice(hidden, [0, 0, 0], [text.rows, 1, w]), [text.rows, w]) as tf.Tensor2D, { training: false });
-    });
+    return tf.tidy(() => this.heads.textGlobal.forward(this.text.clsFeature({ inputIds: text.inputIds, attentionMask: text.attentionMask, batchSize: text.rows, seqLength: text.maxTokens }), { training: false }));
   }
 
   denseFeatures(frontal: tf.Tensor4D): { features: tf.Tensor3D; grid: number } {

@@ -123,6 +123,14 @@ export class BertEncoder {
   }
 
   /**
+   * [B, W] the `[CLS]` hidden state of each row: the global text feature, without word features.
+   * @param input ids and attention mask [B, L]
+   */
+  clsFeature(input: BertInput): tf.Tensor2D {
+    return tf.tidy('bertCls', () => clsOf(this.hiddenStates(input), this.config.width));
+  }
+
+  /**
    * Encodes a batch of reports.
    * @param input ids, attention mask and word ids [B, L] (without `wordIds`, local = token features 1..L−1 masked by attention)
    * @returns global [B, W] (`[CLS]`); local [B, L−1, W] whole-word features; localMask [B, L−1]
@@ -135,7 +143,7 @@ export class BertEncoder {
     return tf.tidy('bertForward', () => {
       const hidden = this.hiddenStates(input); // [B, L, W]
       const w = this.config.width;
-      const global = tf.reshape(tf.slice(hidden, [0, 0, 0], [b, 1, w]), [b, w]) as tf.Tensor2D; // [B, W]
+      const global = clsOf(hidden, w); // [B, W]
       if (aggregation) {
         const { words, mask } = aggregateWords(hidden, aggregation);
         return { global, local: words, localMask: mask };
@@ -150,4 +158,10 @@ export class BertEncoder {
   dispose(): void {
     this.params.dispose();
   }
+}
+
+/** [B, W] the first position of [B, L, W] hidden states. */
+function clsOf(hidden: tf.Tensor3D, width: number): tf.Tensor2D {
+  const b = hidden.shape[0];
+  return tf.reshape(tf.slice(hidden, [0, 0, 0], [b, 1, width]), [b, width]) as tf.Tensor2D;
 }
