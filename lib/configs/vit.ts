@@ -32,11 +32,16 @@ export interface ViTConfig {
    * How pixels become tokens: 'patch' (timm: one conv, kernel = stride = patch)
    * or 'conv' (Xiao et al. 2021: log2(patch) 3×3 stride-2 convolutions with
    * ReLU, channels doubling up to the width, then a 1×1 projection), which
-   * gives a small transformer the locality prior it lacks when data is scarce.
+   * gives a small transformer the locality prior it lacks when data is scarce,
+   * or 'resnet' (the ViT-R hybrid of Dosovitskiy et al.): the stem and first
+   * bottleneck stages of a ResNet with BatchNorm, down to a stride of
+   * patchSize (with the stem max-pool from patch 16 on), then a 1×1 projection.
    */
-  stem: 'patch' | 'conv';
-  /** Conv stem only: 3×3 convolutions per stride-2 stage (the first strides, the rest keep the side). */
+  stem: 'patch' | 'conv' | 'resnet';
+  /** Conv stem: 3×3 convolutions per stride-2 stage (the first strides, the rest keep the side); ResNet stem: bottleneck blocks per stage. */
   stemConvsPerStage: number;
+  /** ResNet stem only: its base width (stage s has stemWidth·2^s inner channels, ×4 out). */
+  stemWidth: number;
   /** Conv stem only: LayerNorm over the channels of each position after every convolution (ConvNeXt-style, batch-independent). */
   stemNorm: boolean;
   /**
@@ -65,6 +70,7 @@ export const VIT_TINY = {
   initStd: 0.02,
   stem: 'patch',
   stemConvsPerStage: 1,
+  stemWidth: 16,
   stemNorm: false,
   pool: 'cls',
 } as const satisfies ViTConfig;
@@ -111,11 +117,15 @@ export function resolveViTConfig(input: ViTConfigInput = {}): ViTConfig {
     throw new Error(`resolveViTConfig: width·mlpRatio must be an integer, got ${config.width * config.mlpRatio}`);
   }
   if (!(config.layerNormEps > 0) || !(config.initStd > 0)) throw new Error('resolveViTConfig: layerNormEps and initStd must be positive');
-  if (config.stem !== 'patch' && config.stem !== 'conv') throw new Error(`resolveViTConfig: stem must be "patch" or "conv", got ${JSON.stringify(config.stem)}`);
+  if (config.stem !== 'patch' && config.stem !== 'conv' && config.stem !== 'resnet') throw new Error(`resolveViTConfig: stem must be "patch", "conv" or "resnet", got ${JSON.stringify(config.stem)}`);
+  if (!Number.isInteger(config.stemWidth) || config.stemWidth < 1) throw new Error(`resolveViTConfig: stemWidth must be a positive integer, got ${config.stemWidth}`);
   if (!Number.isInteger(config.stemConvsPerStage) || config.stemConvsPerStage < 1) throw new Error(`resolveViTConfig: stemConvsPerStage must be a positive integer, got ${config.stemConvsPerStage}`);
   if (config.pool !== 'cls' && config.pool !== 'mean') throw new Error(`resolveViTConfig: pool must be "cls" or "mean", got ${JSON.stringify(config.pool)}`);
   if (config.stem === 'conv' && (config.patchSize < 2 || !Number.isInteger(Math.log2(config.patchSize)))) {
     throw new Error(`resolveViTConfig: the conv stem needs a power-of-two patchSize ≥ 2, got ${config.patchSize}`);
+  }
+  if (config.stem === 'resnet' && (config.patchSize < 2 || config.patchSize > 32 || !Number.isInteger(Math.log2(config.patchSize)))) {
+    throw new Error(`resolveViTConfig: the ResNet stem needs a power-of-two patchSize from 2 to 32, got ${config.patchSize}`);
   }
   return config;
 }
@@ -129,4 +139,15 @@ export function vitPatchesPerView(config: ViTConfig): number {
 export function convStemChannels(config: ViTConfig): number[] {
   const convs = Math.log2(config.patchSize);
   return Array.from({ length: convs }, (_, i) => Math.max(8, Math.round(config.width / 2 ** (convs - i))));
+}
+
+/**
+ * The ResNet layers of the `resnet` stem: a stride of exactly patchSize (the
+ * stem's max-pool from patch 16 on, as ViT-R50/16 uses stages 1–3 after it),
+ * stemConvsPerStage blocks per stage, PyTorch's BatchNorm settings.
+ */
+export function resnetStemTrunk(config: ViTConfig): { blocks: number[]; baseWidth: number; inChannels: number; stemPool: boolean; bnEps: number; bnMomentum: number } {
+  const stemPool = config.patchSize >= 16;
+  const stages = Math.log2(config.patchSize) - (stemPool ? 1 : 0);
+  return { blocks: new Array<number>(stages).fill(config.stemConvsPerStage), baseWidth: config.stemWidth, inChannels: config.inChannels, stemPool, bnEps: 1e-5, bnMomentum: 0.1 };
 }

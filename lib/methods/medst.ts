@@ -155,7 +155,7 @@ export class MedST implements PretrainingMethod {
   encodeImages(tensors: Pick<TensorBatch, 'frontal'> & Partial<Pick<TensorBatch, 'lateral' | 'lateralPresent'>>, training: boolean): Pick<MedSTEmbeddings, 'imageGlobal' | 'imageLocal' | 'patchMask' | 'imageFeatures'> {
     return tf.tidy(() => {
       const useLateral = this.config.useLateral && tensors.lateral !== undefined;
-      const features = this.image.forward(useLateral ? { frontal: tensors.frontal, lateral: tensors.lateral, lateralPresent: tensors.lateralPresent } : { frontal: tensors.frontal });
+      const features = this.image.forward(useLateral ? { frontal: tensors.frontal, lateral: tensors.lateral, lateralPresent: tensors.lateralPresent, training } : { frontal: tensors.frontal, training });
       return { imageFeatures: features.global, ...this.heads.projectImage(features, training), patchMask: features.localMask };
     });
   }
@@ -174,8 +174,8 @@ export class MedST implements PretrainingMethod {
     });
   }
 
-  imageFeatures(frontal: tf.Tensor4D): tf.Tensor2D {
-    return this.image.forward({ frontal }).global; // no BatchNorm in the ViT: training mode changes nothing
+  imageFeatures(frontal: tf.Tensor4D, options: { training?: boolean } = {}): tf.Tensor2D {
+    return tf.tidy(() => this.image.forward({ frontal, training: options.training ?? false }).global);
   }
 
   embedImages(frontal: tf.Tensor4D): ImageEmbedding {

@@ -242,11 +242,11 @@ export class Mpma implements PretrainingMethod {
    * Both reconstructions of a masked pair.
    * @returns pixels [B, P, p²] predicted for every patch, and logits [B, L, V]
    */
-  private reconstruct(frontal: tf.Tensor4D, text: Pick<TextInput, 'attentionMask' | 'rows' | 'maxTokens'>, masks: { patches: PatchMask; tokens: TokenMask }, want: { mim: boolean; mlm: boolean }): { pixels?: tf.Tensor3D; logits?: tf.Tensor3D } {
+  private reconstruct(frontal: tf.Tensor4D, text: Pick<TextInput, 'attentionMask' | 'rows' | 'maxTokens'>, masks: { patches: PatchMask; tokens: TokenMask }, want: { mim: boolean; mlm: boolean }, training: boolean): { pixels?: tf.Tensor3D; logits?: tf.Tensor3D } {
     return tf.tidy(() => {
       const { patches, tokens } = masks;
       const b = text.rows;
-      const visual = this.image.forwardVisible(this.hideMasked(frontal, patches.masked), patches.visible, patches.keep).local; // [B, keep, Wv]
+      const visual = this.image.forwardVisible(this.hideMasked(frontal, patches.masked), patches.visible, patches.keep, training).local; // [B, keep, Wv]
       const hidden = this.text.hiddenStates({ inputIds: tokens.inputIds, attentionMask: text.attentionMask, batchSize: b, seqLength: text.maxTokens }); // [B, L, Wt]
       const textTokens = linear(hidden, this.textToFusion) as tf.Tensor3D; // [B, L, F]
       const out: { pixels?: tf.Tensor3D; logits?: tf.Tensor3D } = {};
@@ -263,7 +263,7 @@ export class Mpma implements PretrainingMethod {
     const on = (name: string) => (stage.losses[name] ?? 0) > 0;
     const terms: LossTerms = {};
     if (on('global') || on('local')) {
-      const image = tf.tidy(() => this.heads.projectImage(this.image.forward({ frontal: tensors.frontal }), true));
+      const image = tf.tidy(() => this.heads.projectImage(this.image.forward({ frontal: tensors.frontal, training: true }), true));
       const text = this.encodeText(batch, true);
       if (on('global')) terms.global = globalContrastiveLoss(image.imageGlobal, text.textGlobal, { temperature: this.config.temperatures.global }).loss;
       if (on('local')) terms.local = localAlignmentLoss(text.textLocal, image.imageLocal, this.heads.localWeighting, { temperature: this.config.temperatures.local, wordMask: text.wordMask }).loss;
@@ -271,7 +271,7 @@ export class Mpma implements PretrainingMethod {
     }
     if (on('mim') || on('mlm')) {
       const masks = this.drawMasks(batch, random);
-      const { pixels, logits } = this.reconstruct(tensors.frontal, batch, masks, { mim: on('mim'), mlm: on('mlm') });
+      const { pixels, logits } = this.reconstruct(tensors.frontal, batch, masks, { mim: on('mim'), mlm: on('mlm') }, true);
       if (pixels) {
         terms.mim = tf.tidy(() => maskedPatchLoss(pixels, patchify(tensors.frontal, this.image.config.patchSize), tf.tensor2d(masks.patches.masked, [batch.rows, this.image.numPatches]), { normalise: this.config.normalisePixels }));
         pixels.dispose();
@@ -292,11 +292,8 @@ export class Mpma implements PretrainingMethod {
     });
   }
 
-  imageFeatures(frontal: tf.Tensor4D): tf.Tensor2D {
-    return tf.tidy(() => {
-      const out = this.image.forward({ frontal }); // no BatchNorm in the ViT: training mode changes nothing
-      return out.global;
-    });
+  imageFeatures(frontal: tf.Tensor4D, options: { training?: boolean } = {}): tf.Tensor2D {
+    return tf.tidy(() => this.image.forward({ frontal, training: options.training ?? false }).global);
   }
 
   embedImages(frontal: tf.Tensor4D): ImageEmbedding {
@@ -327,7 +324,7 @@ export class Mpma implements PretrainingMethod {
     const p = this.image.config.patchSize;
     const b = text.rows;
     const result = tf.tidy(() => {
-      const { pixels, logits } = this.reconstruct(frontal, text, masks, { mim: true, mlm: true });
+      const { pixels, logits } = this.reconstruct(frontal, text, masks, { mim: true, mlm: true }, false);
       const target = patchify(frontal, p); // [B, P, p²]
       let shown: tf.Tensor = pixels!;
       if (this.config.normalisePixels) {

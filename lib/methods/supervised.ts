@@ -49,13 +49,13 @@ export class SupervisedClassifier implements TrainableMethod {
   }
 
   /** [B, W] global features of frontal images (what evaluation probes). */
-  imageFeatures(frontal: tf.Tensor4D): tf.Tensor2D {
-    return this.image.forward({ frontal }).global;
+  imageFeatures(frontal: tf.Tensor4D, options: { training?: boolean } = {}): tf.Tensor2D {
+    return tf.tidy(() => this.image.forward({ frontal, training: options.training ?? false }).global);
   }
 
   lossTerms({ batch, tensors }: StepInput): LossTerms {
     return tf.tidy(() => {
-      const logits = linear(this.imageFeatures(tensors.frontal), this.head) as tf.Tensor2D; // [B, 14]
+      const logits = linear(this.imageFeatures(tensors.frontal, { training: true }), this.head) as tf.Tensor2D; // [B, 14]
       const targets = tf.tensor2d(supervisedTargets(batch.records), [batch.rows, CHEXPERT_LABELS.length]);
       // Numerically stable BCE with logits: max(z, 0) − z·y + log(1 + e^(−|z|)).
       const loss = tf.add(tf.sub(tf.relu(logits), tf.mul(logits, targets)), tf.log1p(tf.exp(tf.neg(tf.abs(logits)))));

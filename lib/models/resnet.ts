@@ -13,7 +13,7 @@
  * `inChannels: 1` gives the single-channel stem.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { resolveResNetConfig, resnetStageChannels, type ResNetConfig, type ResNetConfigInput } from '../configs/resnet.ts';
+import { resolveResNetConfig, type ResNetConfig, type ResNetConfigInput } from '../configs/resnet.ts';
 import type { ParameterSet } from './params.ts';
 import type { EncoderOutput } from './types.ts';
 import { relu } from './layers/activations.ts';
@@ -75,23 +75,38 @@ class Bottleneck {
   }
 }
 
-/** Bottleneck ResNet; owns its parameters inside a `ParameterSet` view. */
-export class ResNet {
-  readonly kind = 'resnet';
-  readonly config: ResNetConfig;
-  readonly params: ParameterSet;
+/** The convolutional layers of a bottleneck ResNet up to some stage, without pooling. */
+export interface ResNetTrunkConfig {
+  /** Bottleneck blocks of each stage used (1 to 4 stages). */
+  blocks: readonly number[];
+  baseWidth: number;
+  inChannels: number;
+  stemPool: boolean;
+  bnEps: number;
+  bnMomentum: number;
+}
+
+/**
+ * Stem (7×7/2 conv, BatchNorm, ReLU, optional 3×3/2 max-pool) and the first
+ * `blocks.length` bottleneck stages, under torchvision's names (`conv1`, `bn1`,
+ * `layerS.I.*`) in the given `ParameterSet` view. Shared by the ResNet encoder
+ * (four stages) and the hybrid ViT's stem (ViT-R: the first stages, then
+ * transformer blocks on the stage's grid).
+ */
+export class ResNetTrunk {
   readonly conv1: tf.Variable;
   readonly bn1: BatchNorm;
   readonly layers: Bottleneck[][];
+  /** Output channels of the last stage. */
+  readonly outChannels: number;
+  /** Total stride of the last stage. */
+  readonly stride: number;
 
-  /**
-   * @param params where the weights live (e.g. `root.child('image')`)
-   * @param config overrides of `resolveResNetConfig`
-   */
-  constructor(params: ParameterSet, config: ResNetConfigInput = {}) {
-    this.config = resolveResNetConfig(config);
-    this.params = params;
-    const c = this.config;
+  constructor(params: ParameterSet, readonly config: ResNetTrunkConfig) {
+    const c = config;
+    if (c.blocks.length < 1 || c.blocks.length > 4 || !c.blocks.every((n) => Number.isInteger(n) && n > 0)) {
+      throw new Error(`ResNetTrunk: blocks must be 1 to 4 positive integers, got [${c.blocks}]`);
+    }
     const bn = { eps: c.bnEps, momentum: c.bnMomentum };
     this.conv1 = createConv(params, 'conv1.weight', 7, c.inChannels, c.baseWidth);
     this.bn1 = new BatchNorm(params, 'bn1', c.baseWidth, bn);
@@ -100,10 +115,51 @@ export class ResNet {
       const width = c.baseWidth * 2 ** s;
       return Array.from({ length: count }, (_, i) => {
         const block = new Bottleneck(params.child(`layer${s + 1}.${i}`), cin, width, i === 0 && s > 0 ? 2 : 1, bn);
-        cin = resnetStageChannels(c, s);
+        cin = width * 4;
         return block;
       });
     });
+    this.outChannels = cin;
+    this.stride = (c.stemPool ? 4 : 2) * 2 ** (c.blocks.length - 1);
+  }
+
+  /**
+   * @param images [B, H, W, inChannels]
+   * @returns each stage's map, NHWC (stage s: stride 2^(s+1) or 2^(s+2) with the pool)
+   */
+  forward(images: tf.Tensor4D, training: boolean): tf.Tensor4D[] {
+    if (images.rank !== 4 || images.shape[3] !== this.config.inChannels) {
+      throw new Error(`ResNetTrunk: expected images [B, H, W, ${this.config.inChannels}], got [${images.shape}]`);
+    }
+    return tf.tidy('resnetTrunk', () => {
+      let x = relu(this.bn1.forward(conv(images, this.conv1, 2, 3), { training })) as tf.Tensor4D;
+      // Max-pool 3×3/2 pad 1: zero padding is exact after ReLU (values ≥ 0).
+      if (this.config.stemPool) x = tf.maxPool(tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]), 3, 2, 'valid');
+      const out: tf.Tensor4D[] = [];
+      for (const stage of this.layers) {
+        for (const block of stage) x = block.forward(x, training);
+        out.push(x);
+      }
+      return out;
+    });
+  }
+}
+
+/** Bottleneck ResNet; owns its parameters inside a `ParameterSet` view. */
+export class ResNet {
+  readonly kind = 'resnet';
+  readonly config: ResNetConfig;
+  readonly params: ParameterSet;
+  readonly trunk: ResNetTrunk;
+
+  /**
+   * @param params where the weights live (e.g. `root.child('image')`)
+   * @param config overrides of `resolveResNetConfig`
+   */
+  constructor(params: ParameterSet, config: ResNetConfigInput = {}) {
+    this.config = resolveResNetConfig(config);
+    this.params = params;
+    this.trunk = new ResNetTrunk(params, this.config);
   }
 
   /**
@@ -111,21 +167,9 @@ export class ResNet {
    * @returns stage maps layer1..layer4 (NHWC) and pooled [B, C4]
    */
   forward(images: tf.Tensor4D, options: ResNetForwardOptions): ResNetOutput {
-    const c = this.config;
-    if (images.rank !== 4 || images.shape[3] !== c.inChannels) {
-      throw new Error(`ResNet: expected images [B, H, W, ${c.inChannels}], got [${images.shape}]`);
-    }
-    const { training } = options;
     const maps = tf.tidy('resnetForward', () => {
-      let x = relu(this.bn1.forward(conv(images, this.conv1, 2, 3), { training })) as tf.Tensor4D;
-      // Max-pool 3×3/2 pad 1: zero padding is exact after ReLU (values ≥ 0).
-      if (c.stemPool) x = tf.maxPool(tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]), 3, 2, 'valid');
-      const out: tf.Tensor4D[] = [];
-      for (const stage of this.layers) {
-        for (const block of stage) x = block.forward(x, training);
-        out.push(x);
-      }
-      return [...out, tf.mean(x, [1, 2]) as tf.Tensor2D];
+      const out = this.trunk.forward(images, options.training);
+      return [...out, tf.mean(out[3]!, [1, 2]) as tf.Tensor2D];
     });
     const [layer1, layer2, layer3, layer4, pooled] = maps as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D, tf.Tensor4D, tf.Tensor2D];
     return { stages: { layer1, layer2, layer3, layer4 }, pooled };

@@ -17,10 +17,13 @@
  * `blocks.N.mlp_l.fc{1,2}`. Importing 3-channel (RGB) pretrained weights into
  * a 1-channel model sums the patch-embedding filter over RGB
  * (see weights/convert_timm_vit.ts): a gray image replicated to RGB then gives
- * the same tokens. No dropout / drop-path: `training` changes nothing here.
+ * the same tokens. No dropout / drop-path; `training` only matters for the
+ * ResNet stem's BatchNorm (`stem: 'resnet'`, the ViT-R hybrid of Dosovitskiy
+ * et al.: ResNet stages down to a stride of patchSize, then a 1×1 projection).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { convStemChannels, resolveViTConfig, vitPatchesPerView, type ViTConfig, type ViTConfigInput } from '../configs/vit.ts';
+import { convStemChannels, resnetStemTrunk, resolveViTConfig, vitPatchesPerView, type ViTConfig, type ViTConfigInput } from '../configs/vit.ts';
+import { ResNetTrunk } from './resnet.ts';
 import type { ParameterSet } from './params.ts';
 import { keyBiasFromMask } from './layers/attention.ts';
 import { createLayerNorm, layerNorm, type LayerNormParams } from './layers/layer_norm.ts';
@@ -35,6 +38,8 @@ export interface ViTInput {
   lateral?: tf.Tensor4D;
   /** [B] 1 where the lateral view exists, 0 where absent; default all 1. Only with `lateral`. */
   lateralPresent?: tf.Tensor1D | ArrayLike<number>;
+  /** The ResNet stem's BatchNorm: batch statistics + running update (true) or running statistics (false, the default). Other stems ignore it. */
+  training?: boolean;
 }
 
 /** ViT-MoVE image encoder; owns its parameters inside a `ParameterSet` view. */
@@ -48,6 +53,8 @@ export class VisionTransformer {
   readonly patchBias: tf.Variable;
   /** Conv stem only: the 3×3 convolutions (the first of each stage strided 2) before the 1×1 projection (`patchWeight`). */
   readonly stem: Array<{ weight: tf.Variable; bias: tf.Variable; stride: 1 | 2; norm: LayerNormParams | null }>;
+  /** ResNet stem only: the ResNet layers whose last stage's grid (stride = patchSize) becomes the tokens through the 1×1 projection. */
+  readonly trunk: ResNetTrunk | null;
   readonly clsToken: tf.Variable;
   readonly posEmbed: tf.Variable;
   readonly blocks: ViewExpertBlock[];
@@ -63,7 +70,12 @@ export class VisionTransformer {
     const c = this.config;
     this.numPatches = vitPatchesPerView(c);
     this.stem = [];
-    if (c.stem === 'conv') {
+    this.trunk = null;
+    if (c.stem === 'resnet') {
+      this.trunk = new ResNetTrunk(params.child('patch_embed.backbone'), resnetStemTrunk(c));
+      const channels = this.trunk.outChannels;
+      this.patchWeight = params.create('patch_embed.proj.weight', [1, 1, channels, c.width], { kind: 'uniform', bound: 1 / Math.sqrt(channels) });
+    } else if (c.stem === 'conv') {
       let channels = c.inChannels;
       convStemChannels(c).forEach((out, i) => {
         for (let j = 0; j < c.stemConvsPerStage; j++) {
@@ -104,20 +116,21 @@ export class VisionTransformer {
   /**
    * Patch embedding of a stack of images.
    * @param images [B, S, S, C]
+   * @param training the ResNet stem's BatchNorm mode (other stems ignore it)
    * @returns [B, n, W] patch tokens (no position embedding)
    */
-  embedPatches(images: tf.Tensor4D): tf.Tensor3D {
+  embedPatches(images: tf.Tensor4D, training = false): tf.Tensor3D {
     const c = this.config;
     if (images.rank !== 4 || images.shape[1] !== c.imageSize || images.shape[2] !== c.imageSize || images.shape[3] !== c.inChannels) {
       throw new Error(`VisionTransformer: expected images [B, ${c.imageSize}, ${c.imageSize}, ${c.inChannels}], got [${images.shape}]`);
     }
     return tf.tidy('embedPatches', () => {
-      let x: tf.Tensor4D = images;
+      let x: tf.Tensor4D = this.trunk ? this.trunk.forward(images, training).at(-1)! : images;
       for (const conv of this.stem) {
         const y = tf.add(tf.conv2d(x, conv.weight as tf.Tensor4D, conv.stride, 'same'), conv.bias); // stride 2 halves the side
         x = tf.relu(conv.norm ? layerNorm(y, conv.norm) : y) as tf.Tensor4D;
       }
-      const stride = this.stem.length ? 1 : c.patchSize;
+      const stride = this.stem.length || this.trunk ? 1 : c.patchSize;
       const grid = tf.conv2d(x, this.patchWeight as tf.Tensor4D, stride, 'valid'); // [B, g, g, W]
       return tf.reshape(tf.add(grid, this.patchBias), [images.shape[0], this.numPatches, c.width]) as tf.Tensor3D; // [B, n, W]
     });
@@ -142,7 +155,7 @@ export class VisionTransformer {
     const { width } = this.config;
     const n = this.numPatches;
     return tf.tidy('vitForward', () => {
-      const patches = this.embedPatches(lateral ? (tf.concat([frontal, lateral], 0) as tf.Tensor4D) : frontal); // [B or 2B, n, W]
+      const patches = this.embedPatches(lateral ? (tf.concat([frontal, lateral], 0) as tf.Tensor4D) : frontal, input.training ?? false); // [B or 2B, n, W]
       const patchPos = tf.slice(this.posEmbed, [0, 1, 0], [1, n, width]); // [1, n, W]
       const clsPos = tf.add(tf.slice(this.posEmbed, [0, 0, 0], [1, 1, width]), this.clsToken); // [1, 1, W]
       const [framePatches, lateralPatches] = lateral ? tf.split(patches, 2, 0) : [patches, null]; // [B, n, W] each
@@ -176,9 +189,10 @@ export class VisionTransformer {
    * crosses patch borders, so a caller hides the masked pixels first, as MPMA
    * does, or visible tokens see a few pixels of their masked neighbours).
    * @param visible Int32Array [B, keep]: each row's visible patch indices
+   * @param training the ResNet stem's BatchNorm mode (other stems ignore it)
    * @returns global [B, W] (CLS, or the mean of the visible tokens with `pool: 'mean'`) and local [B, keep, W]
    */
-  forwardVisible(frontal: tf.Tensor4D, visible: Int32Array, keep: number): { global: tf.Tensor2D; local: tf.Tensor3D } {
+  forwardVisible(frontal: tf.Tensor4D, visible: Int32Array, keep: number, training = false): { global: tf.Tensor2D; local: tf.Tensor3D } {
     const b = frontal.shape[0];
     const n = this.numPatches;
     const { width } = this.config;
@@ -188,7 +202,7 @@ export class VisionTransformer {
       if (new Set(visible.subarray(r * keep, (r + 1) * keep)).size !== keep) throw new Error(`VisionTransformer.forwardVisible: row ${r} lists a patch twice`);
     }
     return tf.tidy('vitForwardVisible', () => {
-      const patches = tf.add(this.embedPatches(frontal), tf.slice(this.posEmbed, [0, 1, 0], [1, n, width])); // [B, n, W]
+      const patches = tf.add(this.embedPatches(frontal, training), tf.slice(this.posEmbed, [0, 1, 0], [1, n, width])); // [B, n, W]
       const rowsOf = tf.tensor1d(Int32Array.from(visible, (v, i) => Math.floor(i / keep) * n + v), 'int32');
       const kept = tf.reshape(tf.gather(tf.reshape(patches, [b * n, width]), rowsOf), [b, keep, width]); // [B, keep, W]
       const cls = tf.tile(tf.add(tf.slice(this.posEmbed, [0, 0, 0], [1, 1, width]), this.clsToken), [b, 1, 1]);

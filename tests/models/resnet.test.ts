@@ -50,7 +50,7 @@ test('ResNet-50 shapes at 64 px, train mode updates BN statistics, gradients fin
   });
   t.is(tf.memory().numTensors, before);
   const { value, grads } = tf.variableGrads(() => tf.sum(net.forward(x, { training: true }).pooled) as tf.Scalar, net.params.trainable());
-  t.not(net.bn1.runningMean.dataSync()[0], 0);
+  t.not(net.trunk.bn1.runningMean.dataSync()[0], 0);
   for (const g of Object.values(grads)) t.is(tf.all(tf.isFinite(g)).dataSync()[0], 1);
   tf.dispose([value, ...Object.values(grads), x]);
   net.dispose();
