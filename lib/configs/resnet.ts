@@ -20,6 +20,12 @@ export interface ResNetConfig {
   bnMomentum: number;
 }
 
+/** The stem and first 1–4 bottleneck stages of a ResNet (the ResNet encoder's, or the hybrid ViT stem's). */
+export type ResNetTrunkConfig = Pick<ResNetConfig, 'baseWidth' | 'inChannels' | 'stemPool' | 'bnEps' | 'bnMomentum'> & {
+  /** Bottleneck blocks of each stage used (1 to 4 stages). */
+  blocks: readonly number[];
+};
+
 /** Overrides accepted by `resolveResNetConfig`. */
 export type ResNetConfigInput = Partial<ResNetConfig>;
 
@@ -65,6 +71,6 @@ export function resnetStride(config: ResNetConfig): number {
 }
 
 /** Output channels of stage s (0-based): baseWidth · 2^s · 4. */
-export function resnetStageChannels(config: ResNetConfig, stage: number): number {
+export function resnetStageChannels(config: Pick<ResNetConfig, 'baseWidth'>, stage: number): number {
   return config.baseWidth * 2 ** stage * 4;
 }

@@ -3,6 +3,7 @@
  * (Med-ST §1.1). Defaults live only in `resolveViTConfig`; presets are plain
  * JSON-round-trippable objects.
  */
+import { RESNET50, type ResNetTrunkConfig } from './resnet.ts';
 
 /** Architecture of a ViT image encoder. */
 export interface ViTConfig {
@@ -146,8 +147,8 @@ export function convStemChannels(config: ViTConfig): number[] {
  * stem's max-pool from patch 16 on, as ViT-R50/16 uses stages 1–3 after it),
  * stemConvsPerStage blocks per stage, PyTorch's BatchNorm settings.
  */
-export function resnetStemTrunk(config: ViTConfig): { blocks: number[]; baseWidth: number; inChannels: number; stemPool: boolean; bnEps: number; bnMomentum: number } {
+export function resnetStemTrunk(config: ViTConfig): ResNetTrunkConfig {
   const stemPool = config.patchSize >= 16;
   const stages = Math.log2(config.patchSize) - (stemPool ? 1 : 0);
-  return { blocks: new Array<number>(stages).fill(config.stemConvsPerStage), baseWidth: config.stemWidth, inChannels: config.inChannels, stemPool, bnEps: 1e-5, bnMomentum: 0.1 };
+  return { blocks: new Array<number>(stages).fill(config.stemConvsPerStage), baseWidth: config.stemWidth, inChannels: config.inChannels, stemPool, bnEps: RESNET50.bnEps, bnMomentum: RESNET50.bnMomentum };
 }

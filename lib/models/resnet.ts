@@ -13,7 +13,7 @@
  * `inChannels: 1` gives the single-channel stem.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { resolveResNetConfig, type ResNetConfig, type ResNetConfigInput } from '../configs/resnet.ts';
+import { resnetStageChannels, resolveResNetConfig, type ResNetConfig, type ResNetConfigInput, type ResNetTrunkConfig } from '../configs/resnet.ts';
 import type { ParameterSet } from './params.ts';
 import type { EncoderOutput } from './types.ts';
 import { relu } from './layers/activations.ts';
@@ -75,17 +75,6 @@ class Bottleneck {
   }
 }
 
-/** The convolutional layers of a bottleneck ResNet up to some stage, without pooling. */
-export interface ResNetTrunkConfig {
-  /** Bottleneck blocks of each stage used (1 to 4 stages). */
-  blocks: readonly number[];
-  baseWidth: number;
-  inChannels: number;
-  stemPool: boolean;
-  bnEps: number;
-  bnMomentum: number;
-}
-
 /**
  * Stem (7×7/2 conv, BatchNorm, ReLU, optional 3×3/2 max-pool) and the first
  * `blocks.length` bottleneck stages, under torchvision's names (`conv1`, `bn1`,
@@ -99,8 +88,6 @@ export class ResNetTrunk {
   readonly layers: Bottleneck[][];
   /** Output channels of the last stage. */
   readonly outChannels: number;
-  /** Total stride of the last stage. */
-  readonly stride: number;
 
   constructor(params: ParameterSet, readonly config: ResNetTrunkConfig) {
     const c = config;
@@ -115,12 +102,11 @@ export class ResNetTrunk {
       const width = c.baseWidth * 2 ** s;
       return Array.from({ length: count }, (_, i) => {
         const block = new Bottleneck(params.child(`layer${s + 1}.${i}`), cin, width, i === 0 && s > 0 ? 2 : 1, bn);
-        cin = width * 4;
+        cin = resnetStageChannels(c, s);
         return block;
       });
     });
     this.outChannels = cin;
-    this.stride = (c.stemPool ? 4 : 2) * 2 ** (c.blocks.length - 1);
   }
 
   /**
