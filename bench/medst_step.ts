@@ -28,8 +28,8 @@
  * pairs/s). medst also reports peak RSS (sampled `rss` and `maxRSS`) and
  * `tf.memory().numTensors` before/after the timed steps (must be equal). The
  * step is the trainer's own `trainingStep` (lib/train/trainer.ts): variableGrads
- * over the weighted sum, the loss and terms read back, clipByGlobalNorm,
- * AdamW.apply. PyTorch runs with `torch.set_num_threads` = the TF thread count.
+ * over the weighted sum, the loss and terms read back, AdamW.apply with
+ * global-norm clipping. PyTorch runs with `torch.set_num_threads` = the TF thread count.
  *
  * Correctness (cheap, every run): the loss terms of the first step on both
  * sides are printed side by side and must be finite, and the trainable

@@ -11,7 +11,7 @@ import { CHEXPERT_COMPETITION_LABELS } from '../data/labels.ts';
 import type { ManifestRecord } from '../data/manifest.ts';
 import { imageStoreDir } from '../data/prepare.ts';
 import { ParameterSet } from '../models/params.ts';
-import { AdamW, clipByGlobalNorm } from '../train/optim.ts';
+import { AdamW } from '../train/optim.ts';
 import { loadFrozenModel } from './embed.ts';
 import { rocAucMultiLabel } from './metrics.ts';
 import { sampleFraction } from './sample_fraction.ts';
@@ -73,11 +73,10 @@ export async function fineTuneProbe(modelDir: string, data: SuiteData, config: P
           const { value, grads } = tf.variableGrads(() => tf.losses.sigmoidCrossEntropy(targets, logits(frontal, true)) as tf.Scalar, params.map(([, v]) => v));
           const named: Record<string, tf.Tensor> = {};
           for (const [tfName, g] of Object.entries(grads)) named[nameOf.get(tfName)!] = g;
-          const { grads: clipped } = clipByGlobalNorm(named, 1);
-          optimizer.apply(params, clipped, c.learningRate);
+          optimizer.apply(params, named, c.learningRate, { clipNorm: 1 });
           sum += value.dataSync()[0]!;
           batches++;
-          tf.dispose([frontal, targets, value, ...Object.values(grads), ...Object.values(clipped)]);
+          tf.dispose([frontal, targets, value, ...Object.values(grads)]);
         }
         losses.push(sum / Math.max(1, batches));
       }

@@ -68,7 +68,7 @@ export const HEADLINE_METRICS: ReadonlyArray<{ key: string; label: string }> = [
   { key: 'seg_dice_pos', label: 'Pneumothorax seg. Dice (images with pneumothorax)' },
 ];
 
-const PNEUMONIA_PROMPTS = {
+export const PNEUMONIA_PROMPTS = {
   positive: ['pneumonia', 'findings consistent with pneumonia', 'right lower lobe pneumonia', 'left lower lobe pneumonia', 'multifocal pneumonia'],
   negative: ['no pneumonia', 'the lungs are clear', 'no focal consolidation', 'no acute cardiopulmonary process', 'no evidence of pneumonia'],
 };

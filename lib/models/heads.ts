@@ -16,6 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { resolveProjectionHeadConfig, type ProjectionHeadConfig, type ProjectionHeadConfigInput } from '../configs/heads.ts';
 import type { ParameterSet } from './params.ts';
 import { BatchNorm } from './layers/batch_norm.ts';
+import { relu } from './layers/activations.ts';
 import { createLinear, linear, type LinearParams } from './layers/linear.ts';
 
 /** Options of a head forward pass. */
@@ -44,7 +45,7 @@ class ProjectionMlp {
   /** [N, W] (+ optional row mask [N]) → [N, d] normalised. */
   project(x: tf.Tensor2D, training: boolean, mask?: tf.Tensor1D): tf.Tensor2D {
     return tf.tidy('projectionMlp', () => {
-      const h = tf.relu(this.bn1.forward(linear(x, this.fc1), { training, mask }));
+      const h = relu(this.bn1.forward(linear(x, this.fc1), { training, mask }));
       return l2Normalize(this.bn2.forward(linear(h, this.fc2), { training, mask })) as tf.Tensor2D;
     });
   }

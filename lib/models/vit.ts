@@ -25,6 +25,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { convStemChannels, resnetStemTrunk, resolveViTConfig, vitPatchesPerView, type ViTConfig, type ViTConfigInput } from '../configs/vit.ts';
 import { ResNetTrunk } from './resnet.ts';
 import type { ParameterSet } from './params.ts';
+import { relu } from './layers/activations.ts';
 import { keyBiasFromMask } from './layers/attention.ts';
 import { createLayerNorm, layerNorm, type LayerNormParams } from './layers/layer_norm.ts';
 import type { EncoderOutput } from './types.ts';
@@ -128,7 +129,7 @@ export class VisionTransformer {
       let x: tf.Tensor4D = this.trunk ? this.trunk.forward(images, training).at(-1)! : images;
       for (const conv of this.stem) {
         const y = tf.add(tf.conv2d(x, conv.weight as tf.Tensor4D, conv.stride, 'same'), conv.bias); // stride 2 halves the side
-        x = tf.relu(conv.norm ? layerNorm(y, conv.norm) : y) as tf.Tensor4D;
+        x = relu(conv.norm ? layerNorm(y, conv.norm) : y) as tf.Tensor4D;
       }
       const stride = this.stem.length || this.trunk ? 1 : c.patchSize;
       const grid = tf.conv2d(x, this.patchWeight as tf.Tensor4D, stride, 'valid'); // [B, g, g, W]

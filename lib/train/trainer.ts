@@ -16,7 +16,7 @@ import type { TrainableMethod } from '../methods/method.ts';
 import { Rng, deriveSeed } from '../util/rng.ts';
 import { writeFileAtomicSync } from '../util/atomic_file.ts';
 import { latestCheckpoint, loadTrainingCheckpoint, removeAbandonedCheckpointSaves, saveTrainingCheckpoint, type TrainingPosition } from './checkpoint.ts';
-import { AdamW, clipByGlobalNorm, type AdamWConfig } from './optim.ts';
+import { AdamW, type AdamWConfig } from './optim.ts';
 import { activeLosses, describeSchedule, learningRateAt, validateSchedule, type StageConfig } from './schedule.ts';
 
 /** Everything about a run except the method and the data. */
@@ -253,12 +253,14 @@ export function trainingStep(method: TrainableMethod, optimizer: AdamW, batch: H
     for (const [tfName, grad] of Object.entries(result.grads)) grads[nameOf.get(tfName)!] = grad;
     const loss = result.value.dataSync()[0]!;
     const termValues = Object.fromEntries(Object.entries(kept).map(([name, t]) => [name, t.dataSync()[0]!]));
-    const { grads: clipped, norm } = clipByGlobalNorm(grads, context.gradClipNorm);
     let skipped: string | undefined;
+    let norm = Number.NaN;
     if (!Number.isFinite(loss)) skipped = `non-finite loss ${loss}`;
-    else if (!Number.isFinite(norm)) skipped = `non-finite gradient norm ${norm}`;
-    if (!skipped) optimizer.apply(trainable, clipped, context.learningRate);
-    tf.dispose(Object.values(clipped));
+    else {
+      const update = optimizer.apply(trainable, grads, context.learningRate, { clipNorm: context.gradClipNorm });
+      norm = update.gradNorm!;
+      if (!update.applied) skipped = `non-finite gradient norm ${norm}`;
+    }
     const ms = performance.now() - started;
     return {
       ...context,

@@ -1,0 +1,62 @@
+// Lab: does a two-view model's frontal-only embedding (all downstream use) drift
+// from the two-view embedding it was trained on? Embeds the held-out records both
+// ways and reports i2t R@5, zero-shot pneumonia AUROC and the cosine between the two.
+// usage: tsx scripts/lab/view_shift.ts RUN_FINAL_DIR PREPARED SIZE
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../lib/backend.ts';
+import { BatchLoader } from '../../lib/data/batches.ts';
+import { readManifest } from '../../lib/data/manifest.ts';
+import { imageStoreDir } from '../../lib/data/prepare.ts';
+import { embedTexts, loadFrozenModel } from '../../lib/eval/embed.ts';
+import { matrix } from '../../lib/eval/matrix.ts';
+import { retrieval } from '../../lib/eval/retrieval.ts';
+import { zeroShotBinary } from '../../lib/eval/zero_shot.ts';
+import { PNEUMONIA_PROMPTS } from '../../lib/eval/suite.ts';
+import type { MedST } from '../../lib/methods/medst.ts';
+await initBackend({ log: () => {} });
+const [finalDir, prepared, size] = process.argv.slice(2);
+const model = await loadFrozenModel(finalDir!, { maxTokens: 64 });
+const method = model.method as MedST;
+const records = readManifest(prepared!).records.filter((r) => r.split !== 'train');
+const loader = new BatchLoader(imageStoreDir(prepared!, Number(size)), records, model.tokenizer, { chunkLength: 1, chunksPerBatch: 32, crop: model.crop, augment: false, shuffle: false, seed: 0, maxTokens: 64, useWorker: false, lateral: true, sentences: 0 });
+const d = method.embeddingWidth;
+const single: number[] = [];
+const both: number[] = [];
+const text: number[] = [];
+const order: string[] = [];
+let withLateral = 0;
+for await (const batch of loader.epoch(0)) {
+  const out = tf.tidy(() => {
+    const frontal = tf.tensor4d(batch.frontal, [batch.rows, batch.crop, batch.crop, 1]);
+    const lateral = tf.tensor4d(batch.lateral, [batch.rows, batch.crop, batch.crop, 1]);
+    const a = method.encodeImages({ frontal }, false).imageGlobal;
+    const b = method.encodeImages({ frontal, lateral, lateralPresent: tf.tensor1d(batch.lateralPresent) }, false).imageGlobal;
+    return [a.dataSync(), b.dataSync(), method.embedTexts(batch).dataSync()];
+  });
+  single.push(...out[0]!);
+  both.push(...out[1]!);
+  text.push(...out[2]!);
+  order.push(...batch.records.map((r) => r.id));
+  withLateral += Array.from(batch.lateralPresent).filter((v) => v > 0).length;
+}
+await loader.close();
+const byId = new Map(records.map((r) => [r.id, r]));
+const ordered = order.map((id) => byId.get(id)!);
+const n = ordered.length;
+const reports = ordered.map((r) => r.report.text);
+const labels = ordered.map((r) => (r.labels?.Pneumonia === 1 ? 1 : 0));
+const prompts = { negative: embedTexts(model, PNEUMONIA_PROMPTS.negative), positive: embedTexts(model, PNEUMONIA_PROMPTS.positive) };
+let cos = 0;
+for (let i = 0; i < n; i++) {
+  let s = 0;
+  for (let j = 0; j < d; j++) s += single[i * d + j]! * both[i * d + j]!;
+  cos += s / n;
+}
+for (const [name, emb] of [['frontal only', single], ['frontal + lateral', both]] as const) {
+  const images = matrix(Float32Array.from(emb), n, d);
+  const r = retrieval(images, matrix(Float32Array.from(text), n, d), { reportTexts: reports });
+  const z = zeroShotBinary(images, prompts, labels);
+  console.log(`${name}: i2t R@5 ${r.imageToText.recall[5]!.toFixed(3)}, t2i R@5 ${r.textToImage.recall[5]!.toFixed(3)}, zero-shot pneumonia ${z.rocAuc.toFixed(3)}`);
+}
+console.log(`n ${n}, with lateral ${withLateral}; mean cosine frontal-only vs two-view ${cos.toFixed(3)}`);
+method.dispose();
