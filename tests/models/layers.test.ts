@@ -2,7 +2,8 @@ import test from 'ava';
 import { nativeBackend, tf } from '../helpers/tf.ts';
 import { ParameterSet } from '../../lib/models/params.ts';
 import { gelu, relu } from '../../lib/models/layers/activations.ts';
-import { createLayerNorm, layerNorm } from '../../lib/models/layers/layer_norm.ts';
+import { composedLayerNorm, createLayerNorm, layerNorm } from '../../lib/models/layers/layer_norm.ts';
+import { nativeCpuOps } from '../../lib/models/layers/native_ops.ts';
 import { createAttention, keyBiasFromMask, selfAttention } from '../../lib/models/layers/attention.ts';
 import { maxRelativeError } from './encoder_fixtures.ts';
 
@@ -35,27 +36,47 @@ test('relu: values and the written-out gradient (0 at x ≤ 0, as PyTorch) match
   });
 });
 
-test('layerNorm: values and gradients (input, weight, bias) match autodiff of tf.moments', (t) => {
-  const params = new ParameterSet(1);
-  const ln = createLayerNorm(params, 'ln', 6, 1e-6);
-  ln.weight.assign(tf.randomNormal([6], 1, 0.3, 'float32', 1));
-  ln.bias.assign(tf.randomNormal([6], 0, 0.3, 'float32', 2));
-  tf.tidy(() => {
-    const x = tf.randomNormal([2, 3, 6], 0, 2, 'float32', 4);
-    const w = tf.randomNormal([2, 3, 6], 0, 1, 'float32', 5);
-    const reference = (v: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
-      const { mean, variance } = tf.moments(v, -1, true);
-      return tf.add(tf.mul(tf.div(tf.sub(v, mean), tf.sqrt(tf.add(variance, 1e-6))), g), b);
-    };
-    t.true(maxRelativeError(layerNorm(x, ln).dataSync(), reference(x, ln.weight, ln.bias).dataSync()) < 1e-5);
-    const ours = tf.variableGrads(() => tf.sum(tf.mul(layerNorm(x, ln), w)) as tf.Scalar, [ln.weight, ln.bias]);
-    const theirs = tf.variableGrads(() => tf.sum(tf.mul(reference(x, ln.weight, ln.bias), w)) as tf.Scalar, [ln.weight, ln.bias]);
-    for (const name of Object.keys(theirs.grads)) t.true(maxRelativeError(ours.grads[name]!.dataSync(), theirs.grads[name]!.dataSync()) < 1e-5, name);
-    const dx = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(layerNorm(v, ln), w)))(x);
-    const dxRef = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(reference(v, ln.weight, ln.bias), w)))(x);
-    t.true(maxRelativeError(dx.dataSync(), dxRef.dataSync()) < 1e-4);
+for (const [kind, norm] of [['native', layerNorm], ['composed', composedLayerNorm]] as const) {
+  test(`layerNorm (${kind}): values and gradients (input, weight, bias) match autodiff of tf.moments, at unit and tiny variance`, (t) => {
+    if (kind === 'native') t.not(nativeCpuOps(), null, 'the native CPU backend offers the fused normalisation');
+    for (const [scale, eps] of [[2, 1e-6], [1e-3, 1e-6], [1e-5, 1e-12]] as const) {
+      const params = new ParameterSet(1);
+      const ln = createLayerNorm(params, 'ln', 6, eps);
+      ln.weight.assign(tf.randomNormal([6], 1, 0.3, 'float32', 1));
+      ln.bias.assign(tf.randomNormal([6], 0, 0.3, 'float32', 2));
+      tf.tidy(() => {
+        // At scale 1e-3 the variance (1e-6) is as large as eps: a clamped or ignored eps shows.
+        const x = tf.randomNormal([2, 3, 6], 0, scale, 'float32', 4);
+        const w = tf.randomNormal([2, 3, 6], 0, 1, 'float32', 5);
+        const reference = (v: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+          const { mean, variance } = tf.moments(v, -1, true);
+          return tf.add(tf.mul(tf.div(tf.sub(v, mean), tf.sqrt(tf.add(variance, eps))), g), b);
+        };
+        const label = `scale ${scale}, eps ${eps}`;
+        t.true(maxRelativeError(norm(x, ln).dataSync(), reference(x, ln.weight, ln.bias).dataSync()) < 1e-5, `values, ${label}`);
+        const ours = tf.variableGrads(() => tf.sum(tf.mul(norm(x, ln), w)) as tf.Scalar, [ln.weight, ln.bias]);
+        const theirs = tf.variableGrads(() => tf.sum(tf.mul(reference(x, ln.weight, ln.bias), w)) as tf.Scalar, [ln.weight, ln.bias]);
+        for (const name of Object.keys(theirs.grads)) t.true(maxRelativeError(ours.grads[name]!.dataSync(), theirs.grads[name]!.dataSync()) < 1e-4, `${name}, ${label}`);
+        const dx = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(norm(v, ln), w)))(x);
+        const dxRef = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(reference(v, ln.weight, ln.bias), w)))(x);
+        t.true(maxRelativeError(dx.dataSync(), dxRef.dataSync()) < 1e-3, `dx, ${label}`);
+      });
+      t.throws(() => norm(tf.zeros([2, 5]), ln), { message: /\[2,5\]/ });
+      params.dispose();
+    }
   });
-  t.throws(() => layerNorm(tf.zeros([2, 5]), ln), { message: /\[2,5\]/ });
+}
+
+test('layerNorm: the native path leaks no tensors over forward and backward', (t) => {
+  const params = new ParameterSet(1);
+  const ln = createLayerNorm(params, 'ln', 8, 1e-6);
+  const x = tf.randomNormal([4, 5, 8], 0, 1, 'float32', 6);
+  const run = () => tf.tidy(() => tf.variableGrads(() => tf.sum(tf.square(layerNorm(x, ln))) as tf.Scalar, [ln.weight, ln.bias]).value.dataSync());
+  run();
+  const before = tf.memory().numTensors;
+  for (let i = 0; i < 3; i++) run();
+  t.is(tf.memory().numTensors, before);
+  x.dispose();
   params.dispose();
 });
 

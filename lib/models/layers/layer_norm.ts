@@ -1,11 +1,14 @@
 /**
  * LayerNorm over the last axis with a learnable scale (`weight`) and shift
- * (`bias`). The backward pass is written out (one fused formula instead of
- * differentiating through `tf.moments`), which roughly halves its op count.
+ * (`bias`). On native TensorFlow on the CPU the normalisation is one fused
+ * native op each way (`native_ops.ts`); elsewhere it is composed of tfjs ops
+ * with the backward pass written out (one formula instead of differentiating
+ * through `tf.moments`, which roughly halves its op count).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ParameterSet } from '../params.ts';
 import { scalar } from './constants.ts';
+import { nativeCpuOps, type FusedNormReserve, type NativeCpuOps } from './native_ops.ts';
 
 /** Scale and shift of one LayerNorm, each [D]. */
 export interface LayerNormParams {
@@ -26,8 +29,35 @@ export function createLayerNorm(params: ParameterSet, name: string, dim: number,
 
 type LayerNormFn = (x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor) => tf.Tensor;
 const kernels = new Map<number, LayerNormFn>();
+const nativeKernels = new Map<number, LayerNormFn>();
 
-/** The custom-gradient LayerNorm for one epsilon (cached: eps is a constant of the op). */
+/** The LayerNorm on the native fused normalisation, for one epsilon; the affine part and its gradient in tfjs ops. */
+function nativeLayerNormKernel(eps: number, ops: NativeCpuOps): LayerNormFn {
+  let fn = nativeKernels.get(eps);
+  if (fn) return fn;
+  fn = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [x, weight, bias, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    const shape = x.shape;
+    const dim = shape[shape.length - 1]!;
+    const rows = x.size / dim;
+    const x2 = tf.reshape(x, [rows, dim]) as tf.Tensor2D;
+    const { normed, reserve } = ops.normaliseRows(x2, eps); // x̂ [R, D]
+    save([x2, normed, weight, ...reserve]);
+    return {
+      value: tf.reshape(tf.add(tf.mul(normed, weight), bias), shape),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, xhat, w, ...kept] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor, ...FusedNormReserve];
+        const dy2 = tf.reshape(dy, [rows, dim]) as tf.Tensor2D;
+        const dx = ops.normaliseRowsGrad(tf.mul(dy2, w) as tf.Tensor2D, sx, kept, eps);
+        return [tf.reshape(dx, shape), tf.sum(tf.mul(dy2, xhat), 0), tf.sum(dy2, 0)];
+      },
+    };
+  }) as LayerNormFn;
+  nativeKernels.set(eps, fn);
+  return fn;
+}
+
+/** The custom-gradient LayerNorm in tfjs ops for one epsilon (cached: eps is a constant of the op). */
 function layerNormKernel(eps: number): LayerNormFn {
   let fn = kernels.get(eps);
   if (fn) return fn;
@@ -61,7 +91,18 @@ function layerNormKernel(eps: number): LayerNormFn {
  * @returns [..., D]
  */
 export function layerNorm(x: tf.Tensor, p: LayerNormParams): tf.Tensor {
+  checkLastDim(x, p);
+  const ops = nativeCpuOps();
+  return tf.tidy('layerNorm', () => (ops ? nativeLayerNormKernel(p.eps, ops) : layerNormKernel(p.eps))(x, p.weight, p.bias));
+}
+
+/** `layerNorm` in tfjs ops only (what runs where no native op is available); the tests compare the two. */
+export function composedLayerNorm(x: tf.Tensor, p: LayerNormParams): tf.Tensor {
+  checkLastDim(x, p);
+  return tf.tidy('layerNorm', () => layerNormKernel(p.eps)(x, p.weight, p.bias));
+}
+
+function checkLastDim(x: tf.Tensor, p: LayerNormParams): void {
   const dim = p.weight.shape[0] as number;
   if (x.shape[x.rank - 1] !== dim) throw new Error(`layerNorm: expected last dim ${dim}, got input shape [${x.shape}]`);
-  return tf.tidy('layerNorm', () => layerNormKernel(p.eps)(x, p.weight, p.bias));
 }
