@@ -8,6 +8,7 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { BatchNorm } from '../../lib/models/layers/batch_norm.ts';
+import { nativeCpuOps } from '../../lib/models/layers/native_ops.ts';
 import { ParameterSet } from '../../lib/models/params.ts';
 import { nativeBackend, tf } from '../helpers/tf.ts';
 import { maxRelativeError } from './encoder_fixtures.ts';
@@ -30,8 +31,12 @@ test.before(async () => {
   await nativeBackend();
 });
 
-for (const [name, c] of Object.entries(fixture.cases)) {
-  test(`${name}: train-mode values and gradients equal torch.nn.functional.batch_norm`, (t) => {
+for (const [name, c] of Object.entries(fixture.cases)) for (const kind of ['native', 'composed'] as const) {
+  test.serial(`${name} (${kind}): train-mode values and gradients equal torch.nn.functional.batch_norm`, (t) => {
+    // MEDST_NATIVE_OPS=0 keeps the composed tfjs version (the native one is TensorFlow's fused batch norm).
+    if (kind === 'composed') process.env.MEDST_NATIVE_OPS = '0';
+    t.teardown(() => delete process.env.MEDST_NATIVE_OPS);
+    t.is(nativeCpuOps() !== null, kind === 'native');
     const channels = c.x.shape[c.x.shape.length - 1]!;
     const params = new ParameterSet(1);
     const bn = new BatchNorm(params, 'bn', channels, { affine: c.weight !== undefined });

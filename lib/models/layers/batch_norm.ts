@@ -22,6 +22,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ParameterSet } from '../params.ts';
 import { scalar } from './constants.ts';
+import { nativeCpuOps, type FusedNormReserve, type NativeCpuOps } from './native_ops.ts';
 
 /** Settings of one BatchNorm layer. */
 export interface BatchNormOptions {
@@ -91,8 +92,13 @@ export class BatchNorm {
         variance = tf.div(tf.sum(tf.mul(tf.square(tf.sub(x, mean)), m), 0), count); // [C]
         this.updateRunning(mean, variance, count);
       } else {
-        const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
         count = x.size / this.channels;
+        const ops = nativeCpuOps();
+        if (ops) {
+          if (count < 2) throw new Error(`BatchNorm: training needs more than 1 value per channel, got ${count}`);
+          return this.fusedTrainForward(x, ops);
+        }
+        const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
         ({ mean, variance } = tf.moments(x, axes));
         this.updateRunning(mean, variance, count);
         return normaliseWithBatchStats(x, mean, variance, this.eps, this.weight, this.bias);
@@ -107,14 +113,47 @@ export class BatchNorm {
     if (typeof count === 'number' && count < 2) {
       throw new Error(`BatchNorm: training needs more than 1 value per channel, got ${count}`);
     }
+    // n / (n − 1); with a mask, n is a tensor (fewer than 2 real rows gives inf/NaN, as PyTorch warns).
+    tf.tidy(() => this.updateRunningUnbiased(mean, typeof count === 'number' ? tf.mul(variance, count / (count - 1)) : tf.mul(variance, tf.div(count, tf.sub(count, 1)))));
+  }
+
+  private updateRunningUnbiased(mean: tf.Tensor, unbiased: tf.Tensor): void {
     tf.tidy(() => {
       const m = this.momentum;
-      // n / (n − 1); with a mask, n is a tensor (fewer than 2 real rows gives inf/NaN, as PyTorch warns).
-      const unbiased = typeof count === 'number' ? tf.mul(variance, count / (count - 1)) : tf.mul(variance, tf.div(count, tf.sub(count, 1)));
       this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - m), tf.mul(mean, m)));
       this.runningVar.assign(tf.add(tf.mul(this.runningVar, 1 - m), tf.mul(unbiased, m)));
       this.numBatchesTracked.assign(tf.add(this.numBatchesTracked, 1));
     });
+  }
+
+  /**
+   * Train mode on the native fused batch norm (x as NHWC [n, 1, 1, C]): one op
+   * forward (statistics, normalisation, scale and shift) and one backward, the
+   * running statistics from its batch mean and unbiased variance.
+   */
+  private fusedTrainForward(x: tf.Tensor, ops: NativeCpuOps): tf.Tensor {
+    const shape = x.shape;
+    const c = this.channels;
+    const rows = x.size / c;
+    const { weight, bias } = this;
+    const normalise = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+      const save = args[args.length - 1] as tf.GradSaveFunc;
+      const [input, gamma, beta] = args.slice(0, -1) as [tf.Tensor, tf.Tensor | undefined, tf.Tensor | undefined];
+      const x4 = tf.reshape(input, [rows, 1, 1, c]) as tf.Tensor4D;
+      const scale = (gamma ?? tf.ones([c])) as tf.Tensor1D;
+      const { y, mean, unbiasedVariance, reserve } = ops.fusedBatchNorm(x4, scale, (beta ?? tf.zeros([c])) as tf.Tensor1D, this.eps, 'NHWC');
+      this.updateRunningUnbiased(mean, unbiasedVariance);
+      save([x4, scale, ...reserve]);
+      return {
+        value: tf.reshape(y, shape),
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const [sx, sScale, ...kept] = saved as [tf.Tensor4D, tf.Tensor1D, ...FusedNormReserve];
+          const { dx, dScale, dOffset } = ops.fusedBatchNormGrad(tf.reshape(dy, [rows, 1, 1, c]) as tf.Tensor4D, sx, sScale, kept, this.eps, 'NHWC');
+          return [tf.reshape(dx, shape), ...(gamma ? [dScale] : []), ...(beta ? [dOffset] : [])];
+        },
+      };
+    });
+    return normalise(...([x, weight, bias].filter((t): t is tf.Tensor => t !== null) as [tf.Tensor]));
   }
 }
 

@@ -31,7 +31,11 @@ type LayerNormFn = (x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor) => tf.Tens
 const kernels = new Map<number, LayerNormFn>();
 const nativeKernels = new Map<number, LayerNormFn>();
 
-/** The LayerNorm on the native fused normalisation, for one epsilon; the affine part and its gradient in tfjs ops. */
+/**
+ * The LayerNorm on the native fused normalisation, for one epsilon: the rows
+ * [R, D] as NCHW channels [1, R, 1, D] (unit scale, zero offset), so the
+ * per-channel statistics are per-row ones; the affine part in tfjs ops.
+ */
 function nativeLayerNormKernel(eps: number, ops: NativeCpuOps): LayerNormFn {
   let fn = nativeKernels.get(eps);
   if (fn) return fn;
@@ -40,15 +44,17 @@ function nativeLayerNormKernel(eps: number, ops: NativeCpuOps): LayerNormFn {
     const shape = x.shape;
     const dim = shape[shape.length - 1]!;
     const rows = x.size / dim;
-    const x2 = tf.reshape(x, [rows, dim]) as tf.Tensor2D;
-    const { normed, reserve } = ops.normaliseRows(x2, eps); // x̂ [R, D]
-    save([x2, normed, weight, ...reserve]);
+    const x4 = tf.reshape(x, [1, rows, 1, dim]) as tf.Tensor4D;
+    const ones = tf.ones([rows]) as tf.Tensor1D;
+    const { y, reserve } = ops.fusedBatchNorm(x4, ones, tf.zeros([rows]), eps, 'NCHW');
+    const normed = tf.reshape(y, [rows, dim]); // x̂ [R, D]
+    save([x4, normed, weight, ones, ...reserve]);
     return {
       value: tf.reshape(tf.add(tf.mul(normed, weight), bias), shape),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [sx, xhat, w, ...kept] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor, ...FusedNormReserve];
-        const dy2 = tf.reshape(dy, [rows, dim]) as tf.Tensor2D;
-        const dx = ops.normaliseRowsGrad(tf.mul(dy2, w) as tf.Tensor2D, sx, kept, eps);
+        const [sx, xhat, w, unit, ...kept] = saved as [tf.Tensor4D, tf.Tensor, tf.Tensor, tf.Tensor1D, ...FusedNormReserve];
+        const dy2 = tf.reshape(dy, [rows, dim]);
+        const { dx } = ops.fusedBatchNormGrad(tf.reshape(tf.mul(dy2, w), [1, rows, 1, dim]) as tf.Tensor4D, sx, unit, kept, eps, 'NCHW');
         return [tf.reshape(dx, shape), tf.sum(tf.mul(dy2, xhat), 0), tf.sum(dy2, 0)];
       },
     };
@@ -91,18 +97,8 @@ function layerNormKernel(eps: number): LayerNormFn {
  * @returns [..., D]
  */
 export function layerNorm(x: tf.Tensor, p: LayerNormParams): tf.Tensor {
-  checkLastDim(x, p);
-  const ops = nativeCpuOps();
-  return tf.tidy('layerNorm', () => (ops ? nativeLayerNormKernel(p.eps, ops) : layerNormKernel(p.eps))(x, p.weight, p.bias));
-}
-
-/** `layerNorm` in tfjs ops only (what runs where no native op is available); the tests compare the two. */
-export function composedLayerNorm(x: tf.Tensor, p: LayerNormParams): tf.Tensor {
-  checkLastDim(x, p);
-  return tf.tidy('layerNorm', () => layerNormKernel(p.eps)(x, p.weight, p.bias));
-}
-
-function checkLastDim(x: tf.Tensor, p: LayerNormParams): void {
   const dim = p.weight.shape[0] as number;
   if (x.shape[x.rank - 1] !== dim) throw new Error(`layerNorm: expected last dim ${dim}, got input shape [${x.shape}]`);
+  const ops = nativeCpuOps();
+  return tf.tidy('layerNorm', () => (ops ? nativeLayerNormKernel(p.eps, ops) : layerNormKernel(p.eps))(x, p.weight, p.bias));
 }
