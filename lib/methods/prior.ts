@@ -22,6 +22,7 @@ import type { HostBatch, TensorBatch } from '../data/batches.ts';
 import { attentionPool, createAttentionPool, type AttentionPoolParams } from '../models/attention_pool.ts';
 import { BertEncoder } from '../models/bert.ts';
 import { ImageDecoder } from '../models/image_decoder.ts';
+import { relu } from '../models/layers/activations.ts';
 import { createLinear, linear, type LinearParams } from '../models/layers/linear.ts';
 import { ParameterSet } from '../models/params.ts';
 import { ResNet } from '../models/resnet.ts';
@@ -303,7 +304,7 @@ export class Prior implements PretrainingMethod {
   }
 
   private predict(x: tf.Tensor3D): tf.Tensor3D {
-    return linear(tf.relu(linear(x, this.predictor.fc1)), this.predictor.fc2) as tf.Tensor3D;
+    return linear(relu(linear(x, this.predictor.fc1)), this.predictor.fc2) as tf.Tensor3D;
   }
 
   private crossAttend(query: tf.Tensor3D, keys: tf.Tensor3D, p: CrossAttentionProjections, keyMask: tf.Tensor2D | null): tf.Tensor3D {

@@ -5,6 +5,7 @@
  * channel: [B, g·2^blocks, g·2^blocks, 1]. Conv weights HWIO, PyTorch padding.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { relu } from './layers/activations.ts';
 import { BatchNorm } from './layers/batch_norm.ts';
 import type { ParameterSet } from './params.ts';
 
@@ -56,8 +57,8 @@ export class ImageDecoder {
       for (const block of this.blocks) {
         const [, h, w] = x.shape;
         x = tf.image.resizeNearestNeighbor(x, [2 * h, 2 * w]); // exact ×2 duplication (no half-pixel centres)
-        x = tf.relu(block.bn1.forward(conv3x3(x, block.conv1), options)) as tf.Tensor4D;
-        x = tf.relu(block.bn2.forward(conv3x3(x, block.conv2), options)) as tf.Tensor4D;
+        x = relu(block.bn1.forward(conv3x3(x, block.conv1), options)) as tf.Tensor4D;
+        x = relu(block.bn2.forward(conv3x3(x, block.conv2), options)) as tf.Tensor4D;
       }
       return tf.add(conv3x3(x, this.head.weight), this.head.bias) as tf.Tensor4D;
     });

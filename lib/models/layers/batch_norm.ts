@@ -93,11 +93,9 @@ export class BatchNorm {
         this.updateRunning(mean, variance, count);
       } else {
         count = x.size / this.channels;
+        if (count < 2) throw new Error(`BatchNorm: training needs more than 1 value per channel, got ${count}`);
         const ops = nativeCpuOps();
-        if (ops) {
-          if (count < 2) throw new Error(`BatchNorm: training needs more than 1 value per channel, got ${count}`);
-          return this.fusedTrainForward(x, ops);
-        }
+        if (ops) return this.fusedTrainForward(x, ops);
         const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
         ({ mean, variance } = tf.moments(x, axes));
         this.updateRunning(mean, variance, count);
@@ -110,9 +108,6 @@ export class BatchNorm {
   }
 
   private updateRunning(mean: tf.Tensor, variance: tf.Tensor, count: number | tf.Tensor): void {
-    if (typeof count === 'number' && count < 2) {
-      throw new Error(`BatchNorm: training needs more than 1 value per channel, got ${count}`);
-    }
     // n / (n − 1); with a mask, n is a tensor (fewer than 2 real rows gives inf/NaN, as PyTorch warns).
     tf.tidy(() => this.updateRunningUnbiased(mean, typeof count === 'number' ? tf.mul(variance, count / (count - 1)) : tf.mul(variance, tf.div(count, tf.sub(count, 1)))));
   }
