@@ -1,9 +1,12 @@
 // Lab: does a two-view model's frontal-only embedding (all downstream use) drift
 // from the two-view embedding it was trained on? Embeds the held-out records both
 // ways and reports i2t R@5, zero-shot pneumonia AUROC and the cosine between the two.
-// With `recalibrate`, the image global head's BatchNorm running statistics are
-// first re-estimated on frontal-only training crops (PASSES passes, default 3).
-// usage: tsx scripts/lab/view_shift.ts RUN_FINAL_DIR PREPARED SIZE [recalibrate [PASSES]]
+// With `--recalibrate[=PASSES]`, the image global head's BatchNorm running statistics
+// are first re-estimated on frontal-only training crops (PASSES passes, default 3).
+// `--split train` measures on training studies instead (as many as are held out, the
+// first by id), to tell overfitting from an embedding that never aligned. A
+// frontal-only model (no lateral expert) gets the frontal-only rows only.
+// usage: tsx scripts/lab/view_shift.ts RUN_FINAL_DIR PREPARED SIZE [--recalibrate[=PASSES]] [--split held-out|train]
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../lib/backend.ts';
 import { BatchLoader } from '../../lib/data/batches.ts';
@@ -16,21 +19,27 @@ import { zeroShotBinary } from '../../lib/eval/zero_shot.ts';
 import { PNEUMONIA_PROMPTS } from '../../lib/eval/suite.ts';
 import type { MedST } from '../../lib/methods/medst.ts';
 await initBackend({ log: () => {} });
-const [finalDir, prepared, size, recalibrate, passes] = process.argv.slice(2);
+const [finalDir, prepared, size, ...flags] = process.argv.slice(2);
+const recalibrateFlag = flags.find((f) => f.startsWith('--recalibrate'));
+const passes = recalibrateFlag?.includes('=') ? Number(recalibrateFlag.split('=')[1]) : 3;
+const split = flags.includes('--split') ? flags[flags.indexOf('--split') + 1]! : 'held-out';
+if (split !== 'held-out' && split !== 'train') throw new Error(`--split must be held-out or train, got ${split}`);
 const model = await loadFrozenModel(finalDir!, { maxTokens: 64 });
 const method = model.method as MedST;
+const twoView = method.config.useLateral;
 const allRecords = readManifest(prepared!).records;
-const records = allRecords.filter((r) => r.split !== 'train');
-if (recalibrate === 'recalibrate') {
+const heldOut = allRecords.filter((r) => r.split !== 'train');
+const records = split === 'train' ? allRecords.filter((r) => r.split === 'train').sort((a, b) => (a.id < b.id ? -1 : 1)).slice(0, heldOut.length) : heldOut;
+if (recalibrateFlag) {
   // Training-mode forwards of the image side only: the head's BatchNorm moves its running statistics (momentum 0.1) towards frontal-only batches.
   const train = new BatchLoader(imageStoreDir(prepared!, Number(size)), allRecords.filter((r) => r.split === 'train'), model.tokenizer, { chunkLength: 1, chunksPerBatch: 32, crop: model.crop, augment: false, shuffle: true, seed: 0, maxTokens: 64, useWorker: false, lateral: false, sentences: 0 });
-  for (let pass = 0; pass < Number(passes ?? 3); pass++) {
+  for (let pass = 0; pass < passes; pass++) {
     for await (const batch of train.epoch(pass)) tf.tidy(() => method.encodeImages({ frontal: tf.tensor4d(batch.frontal, [batch.rows, batch.crop, batch.crop, 1]) }, true));
   }
   await train.close();
-  console.log(`image heads' BatchNorm statistics re-estimated on frontal-only training crops (${passes ?? 3} passes)`);
+  console.log(`image heads' BatchNorm statistics re-estimated on frontal-only training crops (${passes} passes)`);
 }
-const loader = new BatchLoader(imageStoreDir(prepared!, Number(size)), records, model.tokenizer, { chunkLength: 1, chunksPerBatch: 32, crop: model.crop, augment: false, shuffle: false, seed: 0, maxTokens: 64, useWorker: false, lateral: true, sentences: 0 });
+const loader = new BatchLoader(imageStoreDir(prepared!, Number(size)), records, model.tokenizer, { chunkLength: 1, chunksPerBatch: 32, crop: model.crop, augment: false, shuffle: false, seed: 0, maxTokens: 64, useWorker: false, lateral: twoView, sentences: 0 });
 const d = method.embeddingWidth;
 const single: number[] = [];
 const both: number[] = [];
@@ -41,9 +50,9 @@ let withLateral = 0;
 for await (const batch of loader.epoch(0)) {
   const out = tf.tidy(() => {
     const frontal = tf.tensor4d(batch.frontal, [batch.rows, batch.crop, batch.crop, 1]);
-    const lateral = tf.tensor4d(batch.lateral, [batch.rows, batch.crop, batch.crop, 1]);
+    const lateral = twoView ? tf.tensor4d(batch.lateral, [batch.rows, batch.crop, batch.crop, 1]) : null;
     const a = method.encodeImages({ frontal }, false).imageGlobal;
-    const b = method.encodeImages({ frontal, lateral, lateralPresent: tf.tensor1d(batch.lateralPresent) }, false).imageGlobal;
+    const b = twoView ? method.encodeImages({ frontal, lateral: lateral!, lateralPresent: tf.tensor1d(batch.lateralPresent) }, false).imageGlobal : a;
     return [a.dataSync(), b.dataSync(), method.embedTexts(batch).dataSync()];
   });
   single.push(...out[0]!);
@@ -51,7 +60,7 @@ for await (const batch of loader.epoch(0)) {
   text.push(...out[2]!);
   order.push(...batch.records.map((r) => r.id));
   withLateral += Array.from(batch.lateralPresent).filter((v) => v > 0).length;
-  presentFlags.push(...Array.from(batch.lateralPresent));
+  presentFlags.push(...(twoView ? Array.from(batch.lateralPresent) : new Array<number>(batch.rows).fill(0)));
 }
 await loader.close();
 const byId = new Map(records.map((r) => [r.id, r]));
@@ -67,7 +76,8 @@ for (let i = 0; i < n; i++) {
   (presentFlags[i]! > 0 ? cosines.with : cosines.without).push(s);
 }
 const meanOf = (v: number[]) => v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
-for (const [name, emb] of [['frontal only', single], ['frontal + lateral', both]] as const) {
+console.log(`${split} studies`);
+for (const [name, emb] of twoView ? ([['frontal only', single], ['frontal + lateral', both]] as const) : ([['frontal only', single]] as const)) {
   const images = matrix(Float32Array.from(emb), n, d);
   const r = retrieval(images, matrix(Float32Array.from(text), n, d), { reportTexts: reports });
   const z = zeroShotBinary(images, prompts, labels);
