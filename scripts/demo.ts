@@ -80,6 +80,7 @@ const config: ComparisonConfig = {
   learningRate: regime.learningRate,
   variants: medstAblation().variants.filter((v) => ['random', 'global', 'medst'].includes(v.name)),
   curves: ['global', 'medst'],
+  curveEveryEpochs: regime.curveEveryEpochs,
   supervised: true,
   quick: false,
   workDir: path.join(demoDir, `runs-s${cohortSeed}-p${patients}`),

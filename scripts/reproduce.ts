@@ -97,6 +97,7 @@ await runComparison(
     learningRate: regime.learningRate,
     variants: experiment.variants.filter((v) => !v.pretrain || wanted.includes(v.name)),
     curves: ['global', 'medst', 'prior', 'imitate', 'mpma'],
+    curveEveryEpochs: regime.curveEveryEpochs,
     supervised: opts.supervised,
     quick: opts.quick,
     workDir: opts.work,

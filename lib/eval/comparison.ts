@@ -50,14 +50,21 @@ export interface ComparisonConfig {
   learningRate: number;
   /** The rows to run, in order (an experiment's variants, e.g. `medstAblation().variants`). */
   variants: readonly ExperimentVariant[];
-  /** Variants whose probe AUROC and temporal accuracy are measured after every epoch. */
+  /** Variants whose probe AUROC and temporal accuracy are measured during training (learning curves). */
   curves: readonly string[];
+  /** A curve point every this many epochs, and after the last epoch (the regime's `curveEveryEpochs`). */
+  curveEveryEpochs: number;
   /** Add the supervised-ceiling row (trained with the same budget). */
   supervised: boolean;
   quick: boolean;
   /** Runs (checkpoints) go here; results go to `outDir`. */
   workDir: string;
   outDir: string;
+}
+
+/** Whether a learning-curve point is taken after `epochsDone` epochs: every `every` epochs, and after the last. */
+export function isCurveEpoch(epochsDone: number, every: number, lastEpoch: number): boolean {
+  return epochsDone % every === 0 || epochsDone === lastEpoch;
 }
 
 /** Per-run progress for CLIs. */
@@ -83,11 +90,14 @@ export async function runComparison(config: ComparisonConfig, records: readonly 
   add({ row: 'raw_pixels', label: label('raw_pixels'), kind: 'reference', seed: null, trainSeconds: 0, evalSeconds: (Date.now() - started) / 1000, metrics: raw });
 
   // Curve points live in the run folder too, so a rerun or a resumed run keeps the epochs it already measured.
-  const curveOf = (row: string, seed: number, runDir: string) => {
+  if (!Number.isInteger(config.curveEveryEpochs) || config.curveEveryEpochs < 1) throw new Error(`runComparison: curveEveryEpochs must be a positive integer, got ${config.curveEveryEpochs}`);
+  const totalEpochs = (variant: ExperimentVariant) => variantStages(variant, config.epochsPerSlot, config.learningRate).reduce((sum, stage) => sum + stage.epochs, 0);
+  const curveOf = (row: string, seed: number, runDir: string, lastEpoch: number) => {
     const file = path.join(runDir, CURVE_FILE);
     const curve: LearningCurve = { row, seed, points: fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as LearningCurve).points : [] };
     results.curves.push(curve);
     return async ({ epochsDone, step, method }: { epochsDone: number; step: number; method: TrainableMethod }) => {
+      if (!isCurveEpoch(epochsDone, config.curveEveryEpochs, lastEpoch)) return;
       const features = imageFeatureMatrix((f) => method.imageFeatures(f), storeDir, records, crop);
       const point = { epoch: epochsDone, step, metrics: evaluateImageFeatures(features, records, config.cohortDir, { curve: true }).metrics };
       curve.points = [...curve.points.filter((p) => p.epoch !== epochsDone), point].sort((a, b) => a.epoch - b.epoch);
@@ -102,7 +112,7 @@ export async function runComparison(config: ComparisonConfig, records: readonly 
       const runStarted = Date.now();
       const run = runConfig(config, variant, seed);
       if (variant.pretrain) {
-        const onEpochEnd = config.curves.includes(variant.name) ? curveOf(variant.name, seed, run.out) : undefined;
+        const onEpochEnd = config.curves.includes(variant.name) ? curveOf(variant.name, seed, run.out, totalEpochs(variant)) : undefined;
         const { method } = await runPretraining(run, { log: () => {}, onEpochEnd });
         method.dispose();
       } else {

@@ -37,6 +37,8 @@ export interface Regime {
   learningRate: number;
   /** Every trained row gets 3 × epochsPerSlot epochs. */
   epochsPerSlot: number;
+  /** Learning-curve points (probe and temporal accuracy on held-out data) every this many epochs, and after the last: each point embeds every image. */
+  curveEveryEpochs: number;
   /** Synthetic cohort size when the command generates one. */
   patients: number;
 }
@@ -56,6 +58,7 @@ export const REGIMES = {
     vocabSize: 1000,
     learningRate: 1e-3,
     epochsPerSlot: 4,
+    curveEveryEpochs: 2,
     patients: 1000,
   },
   quick: {
@@ -79,6 +82,7 @@ export const REGIMES = {
     vocabSize: 400,
     learningRate: 1e-3,
     epochsPerSlot: 1,
+    curveEveryEpochs: 1,
     patients: 40,
   },
 } as const satisfies Record<string, Regime>;

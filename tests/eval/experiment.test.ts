@@ -8,6 +8,8 @@ import { methodNames, methodRules } from '../../lib/methods/registry.ts';
 import { combineExperiments, medstAblation, methodAblations, methodComparison, parseExperiment, variantStages } from '../../lib/eval/experiment.ts';
 import { MEDST_SCHEDULE_RULES } from '../../lib/methods/medst.ts';
 import { validateSchedule } from '../../lib/train/schedule.ts';
+import { isCurveEpoch } from '../../lib/eval/comparison.ts';
+import { REGIMES } from '../../lib/train/regime.ts';
 
 const experiment = medstAblation();
 
@@ -83,4 +85,14 @@ test('an experiment row is checked against its method when the file is read', (t
   t.throws(() => parseExperiment({ name: 'x', variants: [row] }, 'x.json'), { message: /^x\.json: variant "p"\.stages: stage 1 \("s"\): the report reconstruction terms match sentence prototypes/ });
   t.throws(() => parseExperiment({ name: 'x', variants: [{ ...row, method: 'nope' }] }, 'x.json'), { message: /^x\.json: variant "p"\.method: unknown method "nope" \(known: medst, prior/ });
   t.throws(() => parseExperiment({ name: 'x', variants: [{ ...row, stages: [{ ...row.stages[0], losses: { fmc: 1 } }] }] }, 'x.json'), { message: /unknown loss "fmc" \(this method computes: global, local_image/ });
+});
+
+test('learning-curve points: every N epochs and after the last, for the regimes shipped', (t) => {
+  const epochs = (every: number, last: number) => Array.from({ length: last }, (_, i) => i + 1).filter((e) => isCurveEpoch(e, every, last));
+  t.deepEqual(epochs(2, 12), [2, 4, 6, 8, 10, 12]);
+  t.deepEqual(epochs(5, 12), [5, 10, 12], 'the last epoch even when it is not a multiple');
+  t.deepEqual(epochs(1, 3), [1, 2, 3]);
+  // The cpu regime's points fall on the Med-ST curriculum's stage ends (4 epochs per slot).
+  const { epochsPerSlot, curveEveryEpochs } = REGIMES.cpu;
+  t.is(epochsPerSlot % curveEveryEpochs, 0);
 });
