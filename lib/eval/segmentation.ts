@@ -1,7 +1,8 @@
 /**
  * Segmentation with a frozen encoder (§6): a light decoder over the encoder's
  * patch tokens, trained with `10·Focal(γ=2) − log Dice`, scored by Dice per
- * image (empty on empty counts 1).
+ * image (empty on empty counts 1). The suite trains it on MGCA's balanced set
+ * (`balancedSegmentationRows`): every image with a mask and as many without.
  *
  * Decoder (NHWC): patch tokens [N, g·g, D] → grid [N, g, g, D] → 1×1 conv to
  * `hidden` channels + ReLU → `upsampleBlocks` × (bilinear ×2, 3×3 conv + ReLU,
@@ -82,6 +83,37 @@ function checkGrid(f: PatchGrid): void {
 function checkMasks(m: MaskStack, count: number): void {
   if (m.data.length !== m.count * m.height * m.width) throw new Error(`segmentation: masks hold ${m.data.length} values, expected [${m.count}, ${m.height}, ${m.width}]`);
   if (m.count !== count) throw new Error(`segmentation: ${m.count} masks for ${count} feature grids`);
+}
+
+/** `[N]` whether each mask has any foreground pixel. */
+export function maskPresence(masks: MaskStack): boolean[] {
+  const per = masks.height * masks.width;
+  return Array.from({ length: masks.count }, (_, n) => masks.data.subarray(n * per, (n + 1) * per).some((v) => v !== 0));
+}
+
+/** The masks at `rows`, in that order. */
+export function selectMasks(masks: MaskStack, rows: readonly number[]): MaskStack {
+  const per = masks.height * masks.width;
+  const data = new Uint8Array(rows.length * per);
+  rows.forEach((row, n) => {
+    if (!Number.isInteger(row) || row < 0 || row >= masks.count) throw new Error(`selectMasks: row ${row} is outside 0..${masks.count - 1}`);
+    data.set(masks.data.subarray(row * per, (row + 1) * per), n * per);
+  });
+  return { data, count: rows.length, height: masks.height, width: masks.width };
+}
+
+/**
+ * The training rows of MGCA's SIIM protocol: every image with foreground and as many
+ * empty ones, drawn without replacement by `seed` (all of them when there are fewer),
+ * in ascending order. With a few percent positives, a decoder trained on every
+ * image learns to predict nothing (Dice 0 on every positive image).
+ */
+export function balancedSegmentationRows(positive: readonly boolean[], seed: number, negativesPerPositive = 1): number[] {
+  const positives = positive.flatMap((p, i) => (p ? [i] : []));
+  const negatives = positive.flatMap((p, i) => (p ? [] : [i]));
+  if (positives.length === 0) throw new Error('segmentation: no training image has a mask to learn from');
+  const chosen = new Rng(seed).shuffle(negatives).slice(0, Math.round(positives.length * negativesPerPositive));
+  return [...positives, ...chosen].sort((a, b) => a - b);
 }
 
 /** The decoder: parameters plus a forward pass. Owns its variables (`dispose()`). */

@@ -16,7 +16,7 @@ import { embedRecords, embedTexts, patchFeatures, type FrozenModel, type RecordE
 import { evaluateImageFeatures, type MetricValue } from './image_evaluation.ts';
 import { selectRows, type Matrix } from './matrix.ts';
 import { retrieval, type RetrievalResult } from './retrieval.ts';
-import { evaluateSegmentation, type MaskStack, type SegmentationResult } from './segmentation.ts';
+import { balancedSegmentationRows, evaluateSegmentation, maskPresence, selectMasks, type MaskStack, type SegmentationResult } from './segmentation.ts';
 import { sentenceSimilarity, type SentenceSimilarityResult } from './sentence_similarity.ts';
 import type { TemporalCvResult, TemporalSplitResult } from './temporal_classification.ts';
 import { zeroShotBinary, zeroShotMultiClass, type ZeroShotBinaryResult, type ZeroShotMultiClassResult } from './zero_shot.ts';
@@ -155,7 +155,16 @@ function zeroShotFive(model: FrozenModel, emb: RecordEmbeddings, records: Manife
   return zeroShotMultiClass(selectRows(emb.image, chosen.map((c) => c.row)), prompts, chosen.map((c) => c.label));
 }
 
-async function segmentPneumothorax(model: FrozenModel, data: SuiteData, storeDir: string, quick: boolean): Promise<(SegmentationResult & { positive: boolean[] }) | null> {
+/** The pneumothorax task of a cohort: frontal records with SIIM-style masks, centre-cropped like the images. */
+export interface PneumothoraxTask {
+  train: readonly ManifestRecord[];
+  test: readonly ManifestRecord[];
+  trainMasks: MaskStack;
+  testMasks: MaskStack;
+}
+
+/** Reads `train-rle.csv` of the cohort (null without it, or with too few images to train and test). */
+export function pneumothoraxTask(data: SuiteData, crop: number): PneumothoraxTask | null {
   const rleFile = path.join(data.cohortDir, 'train-rle.csv');
   if (!fs.existsSync(rleFile)) return null;
   const size = readImageSide(data);
@@ -166,19 +175,28 @@ async function segmentPneumothorax(model: FrozenModel, data: SuiteData, storeDir
   const train = records.filter((r) => r.split === 'train');
   const test = records.filter((r) => r.split !== 'train');
   if (train.length < 4 || test.length < 2) return null;
-  const crop = model.crop;
-  const stack = (rs: ManifestRecord[]): MaskStack => {
+  const stack = (rs: readonly ManifestRecord[]): MaskStack => {
     const out = new Uint8Array(rs.length * crop * crop);
     rs.forEach((r, n) => out.set(maskToCrop(masksById.get(r.id)!, size, data.imageSize, crop), n * crop * crop));
     return { data: out, count: rs.length, height: crop, width: crop };
   };
-  const grid = async (rs: ManifestRecord[]) => {
+  return { train, test, trainMasks: stack(train), testMasks: stack(test) };
+}
+
+async function segmentPneumothorax(model: FrozenModel, data: SuiteData, storeDir: string, quick: boolean): Promise<(SegmentationResult & { positive: boolean[] }) | null> {
+  const task = pneumothoraxTask(data, model.crop);
+  if (!task) return null;
+  const grid = async (rs: readonly ManifestRecord[]) => {
     const f = await patchFeatures(model, storeDir, rs);
     return { data: f.features, count: rs.length, grid: f.grid, dim: f.width };
   };
-  const testMasks = stack(test);
-  const positive = test.map((_, n) => testMasks.data.subarray(n * crop * crop, (n + 1) * crop * crop).some((v) => v === 1));
-  const result = await evaluateSegmentation({ features: await grid(train), masks: stack(train) }, { features: await grid(test), masks: testMasks }, { steps: quick ? 40 : 300 });
+  // MGCA's protocol: the decoder trains on every image with a pneumothorax and as many without.
+  const trainPositive = maskPresence(task.trainMasks);
+  if (!trainPositive.includes(true)) return null; // nothing to learn a mask from
+  const rows = balancedSegmentationRows(trainPositive, 0);
+  const train = { features: await grid(rows.map((i) => task.train[i]!)), masks: selectMasks(task.trainMasks, rows) };
+  const positive = maskPresence(task.testMasks);
+  const result = await evaluateSegmentation(train, { features: await grid(task.test), masks: task.testMasks }, { steps: quick ? 40 : 300 });
   return { ...result, positive };
 }
 

@@ -5,7 +5,10 @@ import { dicePerImage } from '../../lib/eval/dice.ts';
 import {
   DEFAULT_SEGMENTATION,
   SegmentationDecoder,
+  balancedSegmentationRows,
   evaluateSegmentation,
+  maskPresence,
+  selectMasks,
   patchGridFromTensor,
   predictMasks,
   segmentationLoss,
@@ -118,4 +121,63 @@ test('decoder output shape, patchGridFromTensor, and shape errors', (t) => {
   t.throws(() => predictMasks(decoder, { ...data.features, dim: 5, data: new Float32Array(4 * G * G * 5) }, H, H), { message: /dim 5/ });
   tf.dispose([x, out, tokens]);
   decoder.dispose();
+});
+
+test('balancedSegmentationRows: every positive and as many negatives, drawn by seed, sorted', (t) => {
+  // 5 positives among 60 images, as the synthetic cohort's ~8 % pneumothorax.
+  const positive = Array.from({ length: 60 }, (_, i) => i % 12 === 3);
+  const rows = balancedSegmentationRows(positive, 0);
+  t.is(rows.length, 10);
+  t.deepEqual(rows.filter((r) => positive[r]), [3, 15, 27, 39, 51]);
+  t.is(rows.filter((r) => !positive[r]).length, 5);
+  t.deepEqual(rows, [...rows].sort((a, b) => a - b));
+  t.is(new Set(rows).size, rows.length);
+  t.deepEqual(balancedSegmentationRows(positive, 0), rows, 'deterministic');
+  t.notDeepEqual(balancedSegmentationRows(positive, 1), rows, 'another seed draws other negatives');
+  t.is(balancedSegmentationRows(positive, 0, 2).length, 15);
+  // Fewer negatives than positives: all of them.
+  t.deepEqual(balancedSegmentationRows([true, true, false, true], 0), [0, 1, 2, 3]);
+  t.throws(() => balancedSegmentationRows([false, false], 0), { message: /no training image has a mask/ });
+});
+
+test('maskPresence and selectMasks read and reorder a mask stack; a bad row is named', (t) => {
+  const masks: MaskStack = { data: Uint8Array.from([0, 0, 0, 0, 0, 1, 0, 0, 1, 1, 1, 1]), count: 3, height: 2, width: 2 };
+  t.deepEqual(maskPresence(masks), [false, true, true]);
+  const picked = selectMasks(masks, [2, 0]);
+  t.deepEqual(Array.from(picked.data), [1, 1, 1, 1, 0, 0, 0, 0]);
+  t.is(picked.count, 2);
+  t.throws(() => selectMasks(masks, [3]), { message: /row 3 is outside 0\.\.2/ });
+});
+
+test('with a few percent positives, the decoder trained on every image predicts nothing; on the balanced set it finds the masks', (t) => {
+  // The defect this protocol fixes: the suite's Dice on positive images was 0 for every model.
+  const rng = new Rng(11);
+  const count = 160;
+  const cell = H / G;
+  const masks = new Uint8Array(count * H * H);
+  const features = new Float32Array(count * G * G * D);
+  const positive: boolean[] = [];
+  for (let n = 0; n < count; n++) {
+    const has = n % 20 === 0; // 5 %
+    positive.push(has);
+    for (let p = 0; p < G * G; p++) {
+      // A 2×1-patch lesion at a fixed place, weakly encoded in channel 0.
+      const inside = has && (p === 9 || p === 17);
+      const base = (n * G * G + p) * D;
+      for (let d = 0; d < D; d++) features[base + d] = rng.normal() * 0.5;
+      features[base] += inside ? 1 : 0;
+      if (inside) for (let y = Math.floor(p / G) * cell; y < (Math.floor(p / G) + 1) * cell; y++) masks.fill(1, n * H * H + y * H + (p % G) * cell, n * H * H + y * H + (p % G + 1) * cell);
+    }
+  }
+  const all = { features: { data: features, count, grid: G, dim: D }, masks: { data: masks, count, height: H, width: H } };
+  const per = G * G * D;
+  const rows = balancedSegmentationRows(positive, 0);
+  const balanced = { features: { ...all.features, count: rows.length, data: Float32Array.from(rows.flatMap((r) => Array.from(features.subarray(r * per, (r + 1) * per)))) }, masks: selectMasks(all.masks, rows) };
+  const config = { steps: 120, batchSize: 8, hidden: 16, seed: 2 };
+  const meanPositive = (dice: number[]) => dice.filter((_, i) => positive[i]).reduce((a, b) => a + b, 0) / positive.filter(Boolean).length;
+  const imbalanced = meanPositive(evaluateSegmentation(all, all, config).dice);
+  const fixed = meanPositive(evaluateSegmentation(balanced, all, config).dice);
+  t.log(`Dice on positive images: every image ${imbalanced.toFixed(3)}, balanced ${fixed.toFixed(3)}`);
+  t.true(imbalanced < 0.2, `every image: ${imbalanced}`);
+  t.true(fixed > 0.5, `balanced: ${fixed}`);
 });

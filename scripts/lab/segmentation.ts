@@ -1,0 +1,60 @@
+// Lab: pneumothorax segmentation on frozen patch features — the decoder trained on every
+// training image against MGCA's balanced set (every positive + as many negatives), at a few
+// step counts. Dice over all test images and over the positive ones, with the training time.
+// usage: tsx scripts/lab/segmentation.ts PREPARED COHORT SIZE (RUN_FINAL | 'JSON {method, model}')
+import { initBackend } from '../../lib/backend.ts';
+import { readManifest } from '../../lib/data/manifest.ts';
+import { imageStoreDir } from '../../lib/data/prepare.ts';
+import { createTokenizer } from '../../lib/data/tokenizer/factory.ts';
+import { loadFrozenModel, patchFeatures, type FrozenModel } from '../../lib/eval/embed.ts';
+import { balancedSegmentationRows, evaluateSegmentation, maskPresence, selectMasks } from '../../lib/eval/segmentation.ts';
+import { pneumothoraxTask } from '../../lib/eval/suite.ts';
+import { createMethod } from '../../lib/methods/registry.ts';
+import fs from 'node:fs';
+
+await initBackend({ log: () => {} });
+const [prepared, cohort, size, source] = process.argv.slice(2) as [string, string, string, string];
+const { records } = readManifest(prepared);
+let model: FrozenModel;
+if (source.trim().startsWith('{')) {
+  const o = JSON.parse(source) as { method: string; model: { preset: string; overrides: Record<string, unknown> } };
+  const tokenizer = await createTokenizer({ kind: 'corpus', corpus: records.filter((r) => r.split === 'train').map((r) => r.report.text), build: { vocabSize: 1000 } });
+  const method = createMethod(o.method, { preset: o.model.preset, overrides: o.model.overrides, vocabSize: tokenizer.vocabSize, specialTokenIds: tokenizer.specialTokenIds });
+  model = { method, tokenizer, description: method.describe(), crop: method.inputSize, maxTokens: 64 };
+} else {
+  model = await loadFrozenModel(source);
+}
+const store = imageStoreDir(prepared, Number(size));
+const task = pneumothoraxTask({ cohortDir: cohort, preparedDir: prepared, imageSize: Number(size), records }, model.crop);
+if (!task) throw new Error(`${cohort}: no pneumothorax task`);
+const grid = async (rs: typeof task.train) => {
+  const f = await patchFeatures(model, store, rs);
+  return { data: f.features, count: rs.length, grid: f.grid, dim: f.width };
+};
+const trainAll = { features: await grid(task.train), masks: task.trainMasks };
+const testSet = { features: await grid(task.test), masks: task.testMasks };
+const positive = maskPresence(task.testMasks);
+const trainPositive = maskPresence(task.trainMasks);
+const per = trainAll.features.grid ** 2 * trainAll.features.dim;
+const balanced = (ratio: number) => {
+  const rows = balancedSegmentationRows(trainPositive, 0, ratio);
+  return {
+    features: { ...trainAll.features, count: rows.length, data: Float32Array.from(rows.flatMap((r) => Array.from(trainAll.features.data.subarray(r * per, (r + 1) * per)))) },
+    masks: selectMasks(task.trainMasks, rows),
+  };
+};
+const ratios = (process.env.RATIOS ?? '1,2,4').split(',').map(Number);
+const steps = Number(process.env.STEPS ?? 300);
+console.log(`train ${task.train.length} (${trainPositive.filter(Boolean).length} positive), test ${task.test.length} (${positive.filter(Boolean).length} positive)`);
+for (const [name, train] of [['all', trainAll] as const, ...ratios.map((k) => [`1:${k}`, balanced(k)] as const)]) {
+  const t0 = performance.now();
+  const r = evaluateSegmentation(train, testSet, { steps });
+  const seconds = (performance.now() - t0) / 1000;
+  const pos = r.dice.filter((_, i) => positive[i]);
+  const neg = r.dice.filter((_, i) => !positive[i]);
+  const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+  const out = { script: 'segmentation', source: source.slice(0, 80), train: name, steps, dice_all: +mean(r.dice).toFixed(4), dice_pos: +mean(pos).toFixed(4), dice_neg: +mean(neg).toFixed(4), n_pos: pos.length, n: r.dice.length, final_loss: +r.losses.at(-1)!.toFixed(4), seconds: +seconds.toFixed(1) };
+  console.log('RESULT', JSON.stringify(out));
+  fs.appendFileSync(process.env.LAB_RESULTS ?? 'lab-results.jsonl', JSON.stringify(out) + '\n');
+}
+model.method.dispose();
