@@ -6,24 +6,15 @@ import fs from 'node:fs';
 import { initBackend } from '../../lib/backend.ts';
 import { readManifest } from '../../lib/data/manifest.ts';
 import { imageStoreDir } from '../../lib/data/prepare.ts';
-import { createTokenizer } from '../../lib/data/tokenizer/factory.ts';
-import { embedRecords, loadFrozenModel, patchFeatures, type FrozenModel } from '../../lib/eval/embed.ts';
+import { embedRecords, patchFeatures } from '../../lib/eval/embed.ts';
 import { evaluateImageFeatures } from '../../lib/eval/image_evaluation.ts';
 import { matrix, type Matrix } from '../../lib/eval/matrix.ts';
-import { createMethod } from '../../lib/methods/registry.ts';
+import { frozenModelFrom } from './model_source.ts';
 
 await initBackend({ log: () => {} });
 const [prepared, cohort, size, source] = process.argv.slice(2) as [string, string, string, string];
 const { records } = readManifest(prepared);
-let model: FrozenModel;
-if (source.trim().startsWith('{')) {
-  const o = JSON.parse(source) as { method: string; model: { preset: string; overrides: Record<string, unknown> } };
-  const tokenizer = await createTokenizer({ kind: 'corpus', corpus: records.filter((r) => r.split === 'train').map((r) => r.report.text), build: { vocabSize: 1000 } });
-  const method = createMethod(o.method, { preset: o.model.preset, overrides: o.model.overrides, vocabSize: tokenizer.vocabSize, specialTokenIds: tokenizer.specialTokenIds });
-  model = { method, tokenizer, description: method.describe(), crop: method.inputSize, maxTokens: 64 };
-} else {
-  model = await loadFrozenModel(source);
-}
+const model = await frozenModelFrom(source, records);
 const store = imageStoreDir(prepared, Number(size));
 const cls = (await embedRecords(model, store, records)).imageFeatures;
 const dense = await patchFeatures(model, store, records);

@@ -5,25 +5,16 @@
 import { initBackend } from '../../lib/backend.ts';
 import { readManifest } from '../../lib/data/manifest.ts';
 import { imageStoreDir } from '../../lib/data/prepare.ts';
-import { createTokenizer } from '../../lib/data/tokenizer/factory.ts';
-import { loadFrozenModel, patchFeatures, type FrozenModel } from '../../lib/eval/embed.ts';
+import { patchFeatures } from '../../lib/eval/embed.ts';
 import { balancedSegmentationRows, evaluateSegmentation, maskPresence, selectMasks } from '../../lib/eval/segmentation.ts';
 import { pneumothoraxTask } from '../../lib/eval/suite.ts';
-import { createMethod } from '../../lib/methods/registry.ts';
+import { frozenModelFrom } from './model_source.ts';
 import fs from 'node:fs';
 
 await initBackend({ log: () => {} });
 const [prepared, cohort, size, source] = process.argv.slice(2) as [string, string, string, string];
 const { records } = readManifest(prepared);
-let model: FrozenModel;
-if (source.trim().startsWith('{')) {
-  const o = JSON.parse(source) as { method: string; model: { preset: string; overrides: Record<string, unknown> } };
-  const tokenizer = await createTokenizer({ kind: 'corpus', corpus: records.filter((r) => r.split === 'train').map((r) => r.report.text), build: { vocabSize: 1000 } });
-  const method = createMethod(o.method, { preset: o.model.preset, overrides: o.model.overrides, vocabSize: tokenizer.vocabSize, specialTokenIds: tokenizer.specialTokenIds });
-  model = { method, tokenizer, description: method.describe(), crop: method.inputSize, maxTokens: 64 };
-} else {
-  model = await loadFrozenModel(source);
-}
+const model = await frozenModelFrom(source, records);
 const store = imageStoreDir(prepared, Number(size));
 const task = pneumothoraxTask({ cohortDir: cohort, preparedDir: prepared, imageSize: Number(size), records }, model.crop);
 if (!task) throw new Error(`${cohort}: no pneumothorax task`);
