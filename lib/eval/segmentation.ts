@@ -102,6 +102,17 @@ export function selectMasks(masks: MaskStack, rows: readonly number[]): MaskStac
   return { data, count: rows.length, height: masks.height, width: masks.width };
 }
 
+/** The feature grids at `rows`, in that order. */
+export function selectGrids(features: PatchGrid, rows: readonly number[]): PatchGrid {
+  const per = features.grid * features.grid * features.dim;
+  const data = new Float32Array(rows.length * per);
+  rows.forEach((row, n) => {
+    if (!Number.isInteger(row) || row < 0 || row >= features.count) throw new Error(`selectGrids: row ${row} is outside 0..${features.count - 1}`);
+    data.set(features.data.subarray(row * per, (row + 1) * per), n * per);
+  });
+  return { data, count: rows.length, grid: features.grid, dim: features.dim };
+}
+
 /**
  * The training rows of MGCA's SIIM protocol: every image with foreground and as many
  * empty ones, drawn without replacement by `seed` (all of them when there are fewer),

@@ -16,7 +16,7 @@ import { embedRecords, embedTexts, patchFeatures, type FrozenModel, type RecordE
 import { evaluateImageFeatures, type MetricValue } from './image_evaluation.ts';
 import { selectRows, type Matrix } from './matrix.ts';
 import { retrieval, type RetrievalResult } from './retrieval.ts';
-import { balancedSegmentationRows, evaluateSegmentation, maskPresence, selectMasks, type MaskStack, type SegmentationResult } from './segmentation.ts';
+import { balancedSegmentationRows, evaluateSegmentation, maskPresence, selectMasks, type MaskStack, type PatchGrid, type SegmentationResult } from './segmentation.ts';
 import { sentenceSimilarity, type SentenceSimilarityResult } from './sentence_similarity.ts';
 import type { TemporalCvResult, TemporalSplitResult } from './temporal_classification.ts';
 import { zeroShotBinary, zeroShotMultiClass, type ZeroShotBinaryResult, type ZeroShotMultiClassResult } from './zero_shot.ts';
@@ -183,20 +183,22 @@ export function pneumothoraxTask(data: SuiteData, crop: number): PneumothoraxTas
   return { train, test, trainMasks: stack(train), testMasks: stack(test) };
 }
 
+/** Frozen patch tokens of records' frontal images as the segmentation decoder takes them. */
+export async function patchGrid(model: FrozenModel, storeDir: string, records: readonly ManifestRecord[]): Promise<PatchGrid> {
+  const f = await patchFeatures(model, storeDir, records);
+  return { data: f.features, count: records.length, grid: f.grid, dim: f.width };
+}
+
 async function segmentPneumothorax(model: FrozenModel, data: SuiteData, storeDir: string, quick: boolean): Promise<(SegmentationResult & { positive: boolean[] }) | null> {
   const task = pneumothoraxTask(data, model.crop);
   if (!task) return null;
-  const grid = async (rs: readonly ManifestRecord[]) => {
-    const f = await patchFeatures(model, storeDir, rs);
-    return { data: f.features, count: rs.length, grid: f.grid, dim: f.width };
-  };
   // MGCA's protocol: the decoder trains on every image with a pneumothorax and as many without.
   const trainPositive = maskPresence(task.trainMasks);
   if (!trainPositive.includes(true)) return null; // nothing to learn a mask from
   const rows = balancedSegmentationRows(trainPositive, 0);
-  const train = { features: await grid(rows.map((i) => task.train[i]!)), masks: selectMasks(task.trainMasks, rows) };
+  const train = { features: await patchGrid(model, storeDir, rows.map((i) => task.train[i]!)), masks: selectMasks(task.trainMasks, rows) };
   const positive = maskPresence(task.testMasks);
-  const result = await evaluateSegmentation(train, { features: await grid(task.test), masks: task.testMasks }, { steps: quick ? 40 : 300 });
+  const result = await evaluateSegmentation(train, { features: await patchGrid(model, storeDir, task.test), masks: task.testMasks }, { steps: quick ? 40 : 300 });
   return { ...result, positive };
 }
 

@@ -5,9 +5,8 @@
 import { initBackend } from '../../lib/backend.ts';
 import { readManifest } from '../../lib/data/manifest.ts';
 import { imageStoreDir } from '../../lib/data/prepare.ts';
-import { patchFeatures } from '../../lib/eval/embed.ts';
-import { balancedSegmentationRows, evaluateSegmentation, maskPresence, selectMasks } from '../../lib/eval/segmentation.ts';
-import { pneumothoraxTask } from '../../lib/eval/suite.ts';
+import { balancedSegmentationRows, evaluateSegmentation, maskPresence, selectGrids, selectMasks } from '../../lib/eval/segmentation.ts';
+import { patchGrid, pneumothoraxTask } from '../../lib/eval/suite.ts';
 import { frozenModelFrom } from './model_source.ts';
 import fs from 'node:fs';
 
@@ -18,21 +17,13 @@ const model = await frozenModelFrom(source, records);
 const store = imageStoreDir(prepared, Number(size));
 const task = pneumothoraxTask({ cohortDir: cohort, preparedDir: prepared, imageSize: Number(size), records }, model.crop);
 if (!task) throw new Error(`${cohort}: no pneumothorax task`);
-const grid = async (rs: typeof task.train) => {
-  const f = await patchFeatures(model, store, rs);
-  return { data: f.features, count: rs.length, grid: f.grid, dim: f.width };
-};
-const trainAll = { features: await grid(task.train), masks: task.trainMasks };
-const testSet = { features: await grid(task.test), masks: task.testMasks };
+const trainAll = { features: await patchGrid(model, store, task.train), masks: task.trainMasks };
+const testSet = { features: await patchGrid(model, store, task.test), masks: task.testMasks };
 const positive = maskPresence(task.testMasks);
 const trainPositive = maskPresence(task.trainMasks);
-const per = trainAll.features.grid ** 2 * trainAll.features.dim;
 const balanced = (ratio: number) => {
   const rows = balancedSegmentationRows(trainPositive, 0, ratio);
-  return {
-    features: { ...trainAll.features, count: rows.length, data: Float32Array.from(rows.flatMap((r) => Array.from(trainAll.features.data.subarray(r * per, (r + 1) * per)))) },
-    masks: selectMasks(task.trainMasks, rows),
-  };
+  return { features: selectGrids(trainAll.features, rows), masks: selectMasks(task.trainMasks, rows) };
 };
 const ratios = (process.env.RATIOS ?? '1,2,4').split(',').map(Number);
 const steps = Number(process.env.STEPS ?? 300);

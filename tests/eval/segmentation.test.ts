@@ -8,6 +8,7 @@ import {
   balancedSegmentationRows,
   evaluateSegmentation,
   maskPresence,
+  selectGrids,
   selectMasks,
   patchGridFromTensor,
   predictMasks,
@@ -140,13 +141,17 @@ test('balancedSegmentationRows: every positive and as many negatives, drawn by s
   t.throws(() => balancedSegmentationRows([false, false], 0), { message: /no training image has a mask/ });
 });
 
-test('maskPresence and selectMasks read and reorder a mask stack; a bad row is named', (t) => {
+test('maskPresence, selectMasks and selectGrids read and reorder stacks; a bad row is named', (t) => {
   const masks: MaskStack = { data: Uint8Array.from([0, 0, 0, 0, 0, 1, 0, 0, 1, 1, 1, 1]), count: 3, height: 2, width: 2 };
   t.deepEqual(maskPresence(masks), [false, true, true]);
   const picked = selectMasks(masks, [2, 0]);
   t.deepEqual(Array.from(picked.data), [1, 1, 1, 1, 0, 0, 0, 0]);
   t.is(picked.count, 2);
   t.throws(() => selectMasks(masks, [3]), { message: /row 3 is outside 0\.\.2/ });
+  // Two 1×1 grids of width 2: rows [10, 11] and [20, 21].
+  const grids: PatchGrid = { data: Float32Array.from([10, 11, 20, 21]), count: 2, grid: 1, dim: 2 };
+  t.deepEqual(Array.from(selectGrids(grids, [1, 1, 0]).data), [20, 21, 20, 21, 10, 11]);
+  t.throws(() => selectGrids(grids, [-1]), { message: /row -1 is outside 0\.\.1/ });
 });
 
 test('with a few percent positives, the decoder trained on every image predicts nothing; on the balanced set it finds the masks', (t) => {
@@ -170,9 +175,8 @@ test('with a few percent positives, the decoder trained on every image predicts 
     }
   }
   const all = { features: { data: features, count, grid: G, dim: D }, masks: { data: masks, count, height: H, width: H } };
-  const per = G * G * D;
   const rows = balancedSegmentationRows(positive, 0);
-  const balanced = { features: { ...all.features, count: rows.length, data: Float32Array.from(rows.flatMap((r) => Array.from(features.subarray(r * per, (r + 1) * per)))) }, masks: selectMasks(all.masks, rows) };
+  const balanced = { features: selectGrids(all.features, rows), masks: selectMasks(all.masks, rows) };
   const config = { steps: 120, batchSize: 8, hidden: 16, seed: 2 };
   const meanPositive = (dice: number[]) => dice.filter((_, i) => positive[i]).reduce((a, b) => a + b, 0) / positive.filter(Boolean).length;
   const imbalanced = meanPositive(evaluateSegmentation(all, all, config).dice);
