@@ -91,25 +91,26 @@ export function maskPresence(masks: MaskStack): boolean[] {
   return Array.from({ length: masks.count }, (_, n) => masks.data.subarray(n * per, (n + 1) * per).some((v) => v !== 0));
 }
 
+/** Copies the `per`-long blocks of `source` at `rows` into `out`, in that order; `caller` names a bad row. */
+function gatherBlocks<A extends Float32Array | Uint8Array>(source: A, count: number, per: number, rows: readonly number[], out: A, caller: string): A {
+  rows.forEach((row, n) => {
+    if (!Number.isInteger(row) || row < 0 || row >= count) throw new Error(`${caller}: row ${row} is outside 0..${count - 1}`);
+    out.set(source.subarray(row * per, (row + 1) * per), n * per);
+  });
+  return out;
+}
+
 /** The masks at `rows`, in that order. */
 export function selectMasks(masks: MaskStack, rows: readonly number[]): MaskStack {
   const per = masks.height * masks.width;
-  const data = new Uint8Array(rows.length * per);
-  rows.forEach((row, n) => {
-    if (!Number.isInteger(row) || row < 0 || row >= masks.count) throw new Error(`selectMasks: row ${row} is outside 0..${masks.count - 1}`);
-    data.set(masks.data.subarray(row * per, (row + 1) * per), n * per);
-  });
+  const data = gatherBlocks(masks.data, masks.count, per, rows, new Uint8Array(rows.length * per), 'selectMasks');
   return { data, count: rows.length, height: masks.height, width: masks.width };
 }
 
 /** The feature grids at `rows`, in that order. */
 export function selectGrids(features: PatchGrid, rows: readonly number[]): PatchGrid {
   const per = features.grid * features.grid * features.dim;
-  const data = new Float32Array(rows.length * per);
-  rows.forEach((row, n) => {
-    if (!Number.isInteger(row) || row < 0 || row >= features.count) throw new Error(`selectGrids: row ${row} is outside 0..${features.count - 1}`);
-    data.set(features.data.subarray(row * per, (row + 1) * per), n * per);
-  });
+  const data = gatherBlocks(features.data, features.count, per, rows, new Float32Array(rows.length * per), 'selectGrids');
   return { data, count: rows.length, grid: features.grid, dim: features.dim };
 }
 
