@@ -131,6 +131,8 @@ export class BatchLoader {
   private readonly tokens: { inputIds: Int32Array; attentionMask: Int32Array; wordIds: Int32Array; sentenceIds: Int32Array | null };
   private readonly sectionTokens: { findings: SectionRows; impression: SectionRows } | null;
   private readonly rowOf = new Map<string, number>();
+  /** How many of the records' reports are longer than `maxTokens` and reach the model cut (lab notebook §29). */
+  readonly truncatedReports: number;
   private readonly worker: Worker | null;
   private readonly pending = new Map<number, Pending>();
   private nextRequestId = 0;
@@ -154,6 +156,7 @@ export class BatchLoader {
     const encoded = tokenizer.encodeBatch(this.records.map((r) => r.report.text), { maxLength: this.config.maxTokens, padding: 'max_length', truncation: true });
     const sentenceIds = this.config.sentences > 0 ? sentenceIdsOf(encoded.inputIds, encoded.attentionMask, this.records.length, this.config.maxTokens, sentenceTokensOf(tokenizer), this.config.sentences) : null;
     this.tokens = { inputIds: encoded.inputIds, attentionMask: encoded.attentionMask, wordIds: encoded.wordIds, sentenceIds };
+    this.truncatedReports = encoded.truncatedRows;
     this.sectionTokens = this.config.sections ? this.tokenizeSections(tokenizer) : null;
     this.worker = this.config.useWorker ? this.startWorker(storeDir) : null;
   }

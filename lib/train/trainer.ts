@@ -171,6 +171,10 @@ export async function train(method: TrainableMethod, data: TrainingData, config:
         sentences: method.batchContents.sentences,
         sections: method.batchContents.sections ?? false,
       });
+      // Said once: a cut report loses its last sentences, often findings (lab notebook §29).
+      if (s === position.stage && loader.truncatedReports > 0) {
+        log(`text: ${loader.truncatedReports} of ${data.records.length} training reports are longer than maxTokens ${config.maxTokens} tokens and are cut`);
+      }
       try {
         const perEpoch = loader.batchesPerEpoch();
         const stageSteps = perEpoch * stage.epochs;

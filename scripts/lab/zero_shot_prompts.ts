@@ -14,7 +14,7 @@ import { PNEUMONIA_PROMPTS } from '../../lib/eval/suite.ts';
 import { zeroShotBinary } from '../../lib/eval/zero_shot.ts';
 await initBackend({ log: () => {} });
 const [finalDir, prepared, size] = process.argv.slice(2);
-const model = await loadFrozenModel(finalDir!, { maxTokens: 64 });
+const model = await loadFrozenModel(finalDir!, { maxTokens: Number(process.env.MAX_TOKENS ?? 64) });
 const store = imageStoreDir(prepared!, Number(size));
 const all = readManifest(prepared!).records;
 const heldOut = all.filter((r) => r.split !== 'train');

@@ -37,6 +37,17 @@ async function collect(loader: BatchLoader, epoch: number, start = 0): Promise<H
   return out;
 }
 
+test('the loader counts the reports longer than maxTokens, as single encodes see them', async (t) => {
+  const cut = (maxTokens: number) => records.filter((r) => tokenizer.encode(r.report.text, { padding: 'none', truncation: false }).inputIds.length > maxTokens).length;
+  for (const maxTokens of [16, 40, 512]) {
+    const loader = new BatchLoader(storeDir, records, tokenizer, { ...config, maxTokens, useWorker: false });
+    t.is(loader.truncatedReports, cut(maxTokens), `maxTokens ${maxTokens}`);
+    await loader.close();
+  }
+  t.true(cut(16) > 0);
+  t.is(cut(512), 0);
+});
+
 test.serial('every record appears once per epoch with its own lateral, tokens and the chunk structure', async (t) => {
   const loader = new BatchLoader(storeDir, records, tokenizer, config);
   const batches = await collect(loader, 0);

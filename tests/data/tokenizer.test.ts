@@ -126,6 +126,15 @@ test('encodeBatch gives [B, L] rows equal to single encodes', (t) => {
   });
 });
 
+test('encodeBatch counts the rows it cut, and a text that fills maxLength exactly is not cut', (t) => {
+  const pieces = uncased.encode(LONG, { addSpecialTokens: false, padding: 'none', truncation: false }).inputIds.length;
+  const texts = ['No effusion.', LONG, '', LONG];
+  t.is(uncased.encodeBatch(texts, { maxLength: 24 }).truncatedRows, 2);
+  t.is(uncased.encodeBatch(texts, { maxLength: pieces + 2 }).truncatedRows, 0); // [CLS] + pieces + [SEP]
+  t.is(uncased.encodeBatch(texts, { maxLength: pieces + 1 }).truncatedRows, 2);
+  t.is(uncased.encodeBatch(texts, { maxLength: 24, truncation: false, padding: 'longest' }).truncatedRows, 0);
+});
+
 test('encodeBatch with longest (or none) padding pads to the longest row', (t) => {
   const texts = ['No effusion.', 'Mild opacity at the right base.'];
   const lengths = texts.map((x) => uncased.encode(x, { padding: 'none' }).inputIds.length);

@@ -297,6 +297,20 @@ test.serial('the same seed gives the same first losses; a different seed does no
   t.notDeepEqual(await run(5, 'seed-c'), await run(6, 'seed-d'));
 });
 
+test.serial('the run says how many training reports maxTokens cuts, and says nothing when none is cut', async (t) => {
+  const linesOf = async (maxTokens: number, dir: string) => {
+    const method = new TinyMethod(5, data.tokenizer.vocabSize);
+    const lines: string[] = [];
+    await train(method, data, { ...config, maxTokens }, path.join(workDir, dir), { log: (line) => lines.push(line), stopAfterSteps: 1 });
+    method.dispose();
+    return lines.filter((line) => line.startsWith('text:'));
+  };
+  const longer = data.records.filter((r) => data.tokenizer.encode(r.report.text, { padding: 'none', truncation: false }).inputIds.length > 8).length;
+  t.true(longer > 0);
+  t.deepEqual(await linesOf(8, 'cut-8'), [`text: ${longer} of ${data.records.length} training reports are longer than maxTokens 8 tokens and are cut`]);
+  t.deepEqual(await linesOf(512, 'cut-512'), []);
+});
+
 test.serial('non-finite steps are skipped and logged, and several in a row stop the run', async (t) => {
   const method = new TinyMethod(1, data.tokenizer.vocabSize);
   const runDir = path.join(workDir, 'run-nan');

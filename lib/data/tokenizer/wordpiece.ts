@@ -49,6 +49,8 @@ export interface BatchEncoding {
   batchSize: number;
   /** L. */
   seqLength: number;
+  /** How many of the B texts were cut to fit `maxLength` (their pieces beyond it are lost). */
+  truncatedRows: number;
 }
 
 /** Options of `decode`. */
@@ -184,7 +186,8 @@ export class WordPieceTokenizer {
       wordIds: new Int32Array(batchSize * seqLength),
     };
     rows.forEach((row, b) => this.writeRow(row, kept[b] as number, opts.addSpecialTokens, seqLength, out, b * seqLength));
-    return { ...out, batchSize, seqLength };
+    const truncatedRows = rows.reduce((count, row, b) => count + (kept[b]! < row.ids.length ? 1 : 0), 0);
+    return { ...out, batchSize, seqLength, truncatedRows };
   }
 
   /**
