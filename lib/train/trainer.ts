@@ -173,7 +173,7 @@ export async function train(method: TrainableMethod, data: TrainingData, config:
       });
       // Said once: a cut report loses its last sentences, often findings (lab notebook §29).
       if (s === position.stage && loader.truncatedReports > 0) {
-        log(`text: ${loader.truncatedReports} of ${data.records.length} training reports are longer than maxTokens ${config.maxTokens} tokens and are cut`);
+        log(`text: ${loader.truncatedReports} of ${data.records.length} training reports are longer than maxTokens = ${config.maxTokens} and reach the model cut`);
       }
       try {
         const perEpoch = loader.batchesPerEpoch();

@@ -307,7 +307,7 @@ test.serial('the run says how many training reports maxTokens cuts, and says not
   };
   const longer = data.records.filter((r) => data.tokenizer.encode(r.report.text, { padding: 'none', truncation: false }).inputIds.length > 8).length;
   t.true(longer > 0);
-  t.deepEqual(await linesOf(8, 'cut-8'), [`text: ${longer} of ${data.records.length} training reports are longer than maxTokens 8 tokens and are cut`]);
+  t.deepEqual(await linesOf(8, 'cut-8'), [`text: ${longer} of ${data.records.length} training reports are longer than maxTokens = 8 and reach the model cut`]);
   t.deepEqual(await linesOf(512, 'cut-512'), []);
 });
 
