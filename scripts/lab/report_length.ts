@@ -19,15 +19,15 @@ const lengths = records.map((r) => pieces(r.report.text) + 2).sort((a, b) => a -
 const at = (q: number) => lengths[Math.floor(q * (lengths.length - 1))];
 console.log(`${records.length} reports; tokens with [CLS] and [SEP]: median ${at(0.5)}, p75 ${at(0.75)}, p90 ${at(0.9)}, max ${at(1)}`);
 const result: Record<string, { cut: number; losingSentence: number }> = {};
+// Sentences are joined with '. ', so each costs its pieces plus one for the full stop.
+const sentenceCosts = records.map((r) => r.report.sentences.map((sentence) => ({ sentence, cost: pieces(sentence) + 1 })));
 for (const maxTokens of lengthsArg.split(',').map(Number)) {
   let losing = 0;
-  for (const record of records) {
-    // Sentences are joined with '. ', so each costs its pieces plus one for the full stop.
+  for (const sentences of sentenceCosts) {
     let used = 2;
     const kept = new Set<string>();
     const lost: string[] = [];
-    for (const sentence of record.report.sentences) {
-      const cost = pieces(sentence) + 1;
+    for (const { sentence, cost } of sentences) {
       if (lost.length === 0 && used + cost <= maxTokens) { kept.add(sentence); used += cost; } else lost.push(sentence);
     }
     if (lost.some((sentence) => !kept.has(sentence))) losing++;

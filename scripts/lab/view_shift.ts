@@ -13,6 +13,7 @@ import { BatchLoader } from '../../lib/data/batches.ts';
 import { readManifest } from '../../lib/data/manifest.ts';
 import { imageStoreDir } from '../../lib/data/prepare.ts';
 import { embedTexts, loadFrozenModel } from '../../lib/eval/embed.ts';
+import { REGIMES } from '../../lib/train/regime.ts';
 import { matrix } from '../../lib/eval/matrix.ts';
 import { retrieval } from '../../lib/eval/retrieval.ts';
 import { zeroShotBinary } from '../../lib/eval/zero_shot.ts';
@@ -24,7 +25,9 @@ const recalibrateFlag = flags.find((f) => f.startsWith('--recalibrate'));
 const passes = recalibrateFlag?.includes('=') ? Number(recalibrateFlag.split('=')[1]) : 3;
 const split = flags.includes('--split') ? flags[flags.indexOf('--split') + 1]! : 'held-out';
 if (split !== 'held-out' && split !== 'train') throw new Error(`--split must be held-out or train, got ${split}`);
-const model = await loadFrozenModel(finalDir!, { maxTokens: Number(process.env.MAX_TOKENS ?? 64) });
+// The text length the model was trained with; the regime's by default.
+const maxTokens = Number(process.env.MAX_TOKENS ?? REGIMES.cpu.maxTokens);
+const model = await loadFrozenModel(finalDir!, { maxTokens });
 const method = model.method as MedST;
 const twoView = method.config.useLateral;
 const allRecords = readManifest(prepared!).records;
@@ -32,14 +35,14 @@ const heldOut = allRecords.filter((r) => r.split !== 'train');
 const records = split === 'train' ? allRecords.filter((r) => r.split === 'train').sort((a, b) => (a.id < b.id ? -1 : 1)).slice(0, heldOut.length) : heldOut;
 if (recalibrateFlag) {
   // Training-mode forwards of the image side only: the head's BatchNorm moves its running statistics (momentum 0.1) towards frontal-only batches.
-  const train = new BatchLoader(imageStoreDir(prepared!, Number(size)), allRecords.filter((r) => r.split === 'train'), model.tokenizer, { chunkLength: 1, chunksPerBatch: 32, crop: model.crop, augment: false, shuffle: true, seed: 0, maxTokens: Number(process.env.MAX_TOKENS ?? 64), useWorker: false, lateral: false, sentences: 0 });
+  const train = new BatchLoader(imageStoreDir(prepared!, Number(size)), allRecords.filter((r) => r.split === 'train'), model.tokenizer, { chunkLength: 1, chunksPerBatch: 32, crop: model.crop, augment: false, shuffle: true, seed: 0, maxTokens, useWorker: false, lateral: false, sentences: 0 });
   for (let pass = 0; pass < passes; pass++) {
     for await (const batch of train.epoch(pass)) tf.tidy(() => method.encodeImages({ frontal: tf.tensor4d(batch.frontal, [batch.rows, batch.crop, batch.crop, 1]) }, true));
   }
   await train.close();
   console.log(`image heads' BatchNorm statistics re-estimated on frontal-only training crops (${passes} passes)`);
 }
-const loader = new BatchLoader(imageStoreDir(prepared!, Number(size)), records, model.tokenizer, { chunkLength: 1, chunksPerBatch: 32, crop: model.crop, augment: false, shuffle: false, seed: 0, maxTokens: Number(process.env.MAX_TOKENS ?? 64), useWorker: false, lateral: twoView, sentences: 0 });
+const loader = new BatchLoader(imageStoreDir(prepared!, Number(size)), records, model.tokenizer, { chunkLength: 1, chunksPerBatch: 32, crop: model.crop, augment: false, shuffle: false, seed: 0, maxTokens, useWorker: false, lateral: twoView, sentences: 0 });
 const d = method.embeddingWidth;
 const single: number[] = [];
 const both: number[] = [];

@@ -9,12 +9,15 @@ import { initBackend } from '../../lib/backend.ts';
 import { readManifest } from '../../lib/data/manifest.ts';
 import { imageStoreDir } from '../../lib/data/prepare.ts';
 import { embedRecords, embedTexts, loadFrozenModel } from '../../lib/eval/embed.ts';
+import { REGIMES } from '../../lib/train/regime.ts';
 import { matrix, type Matrix } from '../../lib/eval/matrix.ts';
 import { PNEUMONIA_PROMPTS } from '../../lib/eval/suite.ts';
 import { zeroShotBinary } from '../../lib/eval/zero_shot.ts';
 await initBackend({ log: () => {} });
 const [finalDir, prepared, size] = process.argv.slice(2);
-const model = await loadFrozenModel(finalDir!, { maxTokens: Number(process.env.MAX_TOKENS ?? 64) });
+// The text length the model was trained with; the regime's by default.
+const maxTokens = Number(process.env.MAX_TOKENS ?? REGIMES.cpu.maxTokens);
+const model = await loadFrozenModel(finalDir!, { maxTokens });
 const store = imageStoreDir(prepared!, Number(size));
 const all = readManifest(prepared!).records;
 const heldOut = all.filter((r) => r.split !== 'train');
