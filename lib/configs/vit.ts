@@ -51,6 +51,12 @@ export interface ViTConfig {
    * baselines", which trains more easily from little data).
    */
   pool: 'cls' | 'mean';
+  /**
+   * Stochastic depth (Huang et al. 2016; timm's drop_path_rate): in training,
+   * each residual branch of block i is skipped for a whole row with probability
+   * dropPath·i/(depth−1), kept branches scaled by 1/(1 − rate). 0 turns it off.
+   */
+  dropPath: number;
 }
 
 /** Overrides accepted by `resolveViTConfig`. */
@@ -74,6 +80,7 @@ export const VIT_TINY = {
   stemWidth: 16,
   stemNorm: false,
   pool: 'cls',
+  dropPath: 0,
 } as const satisfies ViTConfig;
 
 /** ViT-S-like preset at 224 px: width 384, 6 blocks, 6 heads. */
@@ -122,6 +129,7 @@ export function resolveViTConfig(input: ViTConfigInput = {}): ViTConfig {
   if (!Number.isInteger(config.stemWidth) || config.stemWidth < 1) throw new Error(`resolveViTConfig: stemWidth must be a positive integer, got ${config.stemWidth}`);
   if (!Number.isInteger(config.stemConvsPerStage) || config.stemConvsPerStage < 1) throw new Error(`resolveViTConfig: stemConvsPerStage must be a positive integer, got ${config.stemConvsPerStage}`);
   if (config.pool !== 'cls' && config.pool !== 'mean') throw new Error(`resolveViTConfig: pool must be "cls" or "mean", got ${JSON.stringify(config.pool)}`);
+  if (!(config.dropPath >= 0 && config.dropPath < 1)) throw new Error(`resolveViTConfig: dropPath must be in [0, 1), got ${config.dropPath}`);
   if (config.stem === 'conv' && (config.patchSize < 2 || !Number.isInteger(Math.log2(config.patchSize)))) {
     throw new Error(`resolveViTConfig: the conv stem needs a power-of-two patchSize ≥ 2, got ${config.patchSize}`);
   }

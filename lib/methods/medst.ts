@@ -17,6 +17,7 @@ import type { ScheduleRules, StageConfig } from '../train/schedule.ts';
 import { globalContrastiveLoss } from '../objectives/global_contrastive.ts';
 import { localAlignmentLoss } from '../objectives/local_alignment.ts';
 import { temporalLoss } from '../objectives/temporal.ts';
+import type { Rng } from '../util/rng.ts';
 import type { BatchContents, ImageEmbedding, LossTerms, PretrainingMethod, StepInput, TextInput } from './method.ts';
 
 /** Everything that defines a Med-ST model. */
@@ -151,11 +152,15 @@ export class MedST implements PretrainingMethod {
     return tf.exp(tf.neg(tf.minimum(this.logitScale, Math.log(100)))) as tf.Scalar;
   }
 
-  /** Image side only (downstream use: single frontal view unless a lateral is given). */
-  encodeImages(tensors: Pick<TensorBatch, 'frontal'> & Partial<Pick<TensorBatch, 'lateral' | 'lateralPresent'>>, training: boolean): Pick<MedSTEmbeddings, 'imageGlobal' | 'imageLocal' | 'patchMask' | 'imageFeatures'> {
+  /**
+   * Image side only (downstream use: single frontal view unless a lateral is given).
+   * @param random the step's source in training (the ViT's stochastic depth draws from it)
+   */
+  encodeImages(tensors: Pick<TensorBatch, 'frontal'> & Partial<Pick<TensorBatch, 'lateral' | 'lateralPresent'>>, training: boolean, random?: Rng): Pick<MedSTEmbeddings, 'imageGlobal' | 'imageLocal' | 'patchMask' | 'imageFeatures'> {
     return tf.tidy(() => {
       const useLateral = this.config.useLateral && tensors.lateral !== undefined;
-      const features = this.image.forward(useLateral ? { frontal: tensors.frontal, lateral: tensors.lateral, lateralPresent: tensors.lateralPresent, training } : { frontal: tensors.frontal, training });
+      const views = useLateral ? { frontal: tensors.frontal, lateral: tensors.lateral, lateralPresent: tensors.lateralPresent } : { frontal: tensors.frontal };
+      const features = this.image.forward({ ...views, training, ...(random ? { random } : {}) });
       return { imageFeatures: features.global, ...this.heads.projectImage(features, training), patchMask: features.localMask };
     });
   }
@@ -197,12 +202,12 @@ export class MedST implements PretrainingMethod {
   }
 
   /** Both sides of a batch. */
-  encode(batch: HostBatch, tensors: TensorBatch, training: boolean): MedSTEmbeddings {
-    return { ...this.encodeImages(tensors, training), ...this.encodeText(batch, training) };
+  encode(batch: HostBatch, tensors: TensorBatch, training: boolean, random?: Rng): MedSTEmbeddings {
+    return { ...this.encodeImages(tensors, training, random), ...this.encodeText(batch, training) };
   }
 
-  lossTerms({ batch, tensors, stage }: StepInput): LossTerms {
-    const e = this.encode(batch, tensors, true);
+  lossTerms({ batch, tensors, stage, random }: StepInput): LossTerms {
+    const e = this.encode(batch, tensors, true, random);
     const terms: LossTerms = {};
     const { temperatures } = this.config;
     if (stage.losses.global) terms.global = globalContrastiveLoss(e.imageGlobal, e.textGlobal, { temperature: this.globalTemperature() }).loss;

@@ -53,9 +53,10 @@ export class SupervisedClassifier implements TrainableMethod {
     return tf.tidy(() => this.image.forward({ frontal, training: options.training ?? false }).global);
   }
 
-  lossTerms({ batch, tensors }: StepInput): LossTerms {
+  lossTerms({ batch, tensors, random }: StepInput): LossTerms {
     return tf.tidy(() => {
-      const logits = linear(this.imageFeatures(tensors.frontal, { training: true }), this.head) as tf.Tensor2D; // [B, 14]
+      const features = this.image.forward({ frontal: tensors.frontal, training: true, random }).global; // stochastic depth as in pre-training
+      const logits = linear(features, this.head) as tf.Tensor2D; // [B, 14]
       const targets = tf.tensor2d(supervisedTargets(batch.records), [batch.rows, CHEXPERT_LABELS.length]);
       // Numerically stable BCE with logits: max(z, 0) − z·y + log(1 + e^(−|z|)).
       const loss = tf.add(tf.sub(tf.relu(logits), tf.mul(logits, targets)), tf.log1p(tf.exp(tf.neg(tf.abs(logits)))));

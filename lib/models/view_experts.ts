@@ -32,6 +32,15 @@ export interface ViewTokens {
   lateral: tf.Tensor3D | null;
 }
 
+/**
+ * Per-row factors of a block's two residual branches (stochastic depth): [B, 1, 1]
+ * holding 0 (branch skipped for that row) or 1/(1 − rate) (kept); null leaves the branch as is.
+ */
+export interface BranchScales {
+  attention: tf.Tensor3D | null;
+  mlp: tf.Tensor3D | null;
+}
+
 /** One MoVE block; parameters under `blocks.N` with timm names plus `norm2_l`, `mlp_l`. */
 export class ViewExpertBlock {
   readonly norm1: LayerNormParams;
@@ -54,20 +63,22 @@ export class ViewExpertBlock {
    * Shared attention over the joint sequence, then per-view feed-forward.
    * @param tokens frontal [B, 1+n, W], lateral [B, n, W] or null
    * @param keyBias [B, 1, 1, 1+2n] additive attention bias masking absent lateral keys, or null
+   * @param scales per-row factors of the attention and feed-forward branches (stochastic depth; a row's two view experts share one)
    * @returns updated frontal [B, 1+n, W] and lateral [B, n, W] (or null)
    */
-  forward(tokens: ViewTokens, keyBias: tf.Tensor4D | null = null): ViewTokens {
+  forward(tokens: ViewTokens, keyBias: tf.Tensor4D | null = null, scales: BranchScales | null = null): ViewTokens {
     const { frontal, lateral } = tokens;
     if (lateral && !this.mlpLateral) throw new Error('ViewExpertBlock: lateral tokens given but the block has no lateral expert (viewExperts: false)');
     const out = tf.tidy('viewExpertBlock', () => {
       const x = lateral ? tf.concat([frontal, lateral], 1) : frontal; // [B, N, W]
-      const attended = tf.add(x, selfAttention(layerNorm(x, this.norm1) as tf.Tensor3D, this.attn, keyBias)) as tf.Tensor3D; // [B, N, W]
-      if (!lateral) return [tf.add(attended, mlp(layerNorm(attended, this.norm2), this.mlp))];
+      const scaled = (branch: tf.Tensor, scale: tf.Tensor3D | null | undefined): tf.Tensor => (scale ? tf.mul(branch, scale) : branch);
+      const attended = tf.add(x, scaled(selfAttention(layerNorm(x, this.norm1) as tf.Tensor3D, this.attn, keyBias), scales?.attention)) as tf.Tensor3D; // [B, N, W]
+      if (!lateral) return [tf.add(attended, scaled(mlp(layerNorm(attended, this.norm2), this.mlp), scales?.mlp))];
       // One split (its gradient is one concat) rather than two slices (two zero-padded gradients summed).
       const [f, l] = tf.split(attended, [frontal.shape[1], lateral.shape[1]], 1) as [tf.Tensor3D, tf.Tensor3D]; // [B, 1+n, W], [B, n, W]
       return [
-        tf.add(f, mlp(layerNorm(f, this.norm2), this.mlp)),
-        tf.add(l, mlp(layerNorm(l, this.norm2Lateral as LayerNormParams), this.mlpLateral as MlpParams)),
+        tf.add(f, scaled(mlp(layerNorm(f, this.norm2), this.mlp), scales?.mlp)),
+        tf.add(l, scaled(mlp(layerNorm(l, this.norm2Lateral as LayerNormParams), this.mlpLateral as MlpParams), scales?.mlp)),
       ];
     }) as tf.Tensor3D[];
     return { frontal: out[0] as tf.Tensor3D, lateral: out[1] ?? null };

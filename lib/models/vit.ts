@@ -17,19 +17,21 @@
  * `blocks.N.mlp_l.fc{1,2}`. Importing 3-channel (RGB) pretrained weights into
  * a 1-channel model sums the patch-embedding filter over RGB
  * (see weights/convert_timm_vit.ts): a gray image replicated to RGB then gives
- * the same tokens. No dropout / drop-path; `training` only matters for the
- * ResNet stem's BatchNorm (`stem: 'resnet'`, the ViT-R hybrid of Dosovitskiy
- * et al.: ResNet stages down to a stride of patchSize, then a 1×1 projection).
+ * the same tokens. No dropout; stochastic depth (`dropPath`) only in training
+ * with a random source. `training` also sets the ResNet stem's BatchNorm mode
+ * (`stem: 'resnet'`, the ViT-R hybrid of Dosovitskiy et al.: ResNet stages down
+ * to a stride of patchSize, then a 1×1 projection).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { convStemChannels, resnetStemTrunk, resolveViTConfig, vitPatchesPerView, type ViTConfig, type ViTConfigInput } from '../configs/vit.ts';
 import { ResNetTrunk } from './resnet.ts';
 import type { ParameterSet } from './params.ts';
+import type { Rng } from '../util/rng.ts';
 import { relu } from './layers/activations.ts';
 import { keyBiasFromMask } from './layers/attention.ts';
 import { createLayerNorm, layerNorm, type LayerNormParams } from './layers/layer_norm.ts';
 import type { EncoderOutput } from './types.ts';
-import { ViewExpertBlock } from './view_experts.ts';
+import { ViewExpertBlock, type BranchScales } from './view_experts.ts';
 
 /** Images for one forward pass. */
 export interface ViTInput {
@@ -41,6 +43,23 @@ export interface ViTInput {
   lateralPresent?: tf.Tensor1D | ArrayLike<number>;
   /** The ResNet stem's BatchNorm: batch statistics + running update (true) or running statistics (false, the default). Other stems ignore it. */
   training?: boolean;
+  /** Draws the stochastic-depth masks (with `training` and `dropPath` > 0; the step's seeded source, so a resumed run draws the same). */
+  random?: Rng;
+}
+
+/**
+ * Stochastic-depth factors of every block: rates rising linearly from 0 (first
+ * block) to `rate` (last), one keep draw per row and branch, kept rows scaled by
+ * 1/(1 − rate); null for a block whose rate is 0.
+ * @returns per block, the two branches' [B, 1, 1] factors
+ */
+export function dropPathScales(rate: number, depth: number, rows: number, random: Rng): Array<BranchScales | null> {
+  return Array.from({ length: depth }, (_, i) => {
+    const r = depth > 1 ? (rate * i) / (depth - 1) : rate;
+    if (r <= 0) return null;
+    const draw = (): tf.Tensor3D => tf.tensor3d(Float32Array.from({ length: rows }, () => (random.uniform() < r ? 0 : 1 / (1 - r))), [rows, 1, 1]);
+    return { attention: draw(), mlp: draw() };
+  });
 }
 
 /** ViT-MoVE image encoder; owns its parameters inside a `ParameterSet` view. */
@@ -171,7 +190,8 @@ export class VisionTransformer {
         const lateralMask = tf.tile(tf.reshape(present, [b, 1]), [1, n]); // [B, n]
         keyBias = keyBiasFromMask(tf.concat([tf.ones([b, 1 + n]), lateralMask], 1)); // [B, 1, 1, 1+2n]
       }
-      for (const block of this.blocks) tokens = block.forward(tokens, keyBias);
+      const scales = input.training && input.random && this.config.dropPath > 0 ? dropPathScales(this.config.dropPath, this.blocks.length, b, input.random) : null;
+      this.blocks.forEach((block, i) => (tokens = block.forward(tokens, keyBias, scales?.[i] ?? null)));
       const all = tokens.lateral ? tf.concat([tokens.frontal, tokens.lateral], 1) : tokens.frontal; // [B, 1+P, W]
       const normed = layerNorm(all, this.norm);
       const p = all.shape[1] - 1;

@@ -103,3 +103,15 @@ test.serial('the same seed gives the same initial weights and losses; steps do n
   t.notDeepEqual(a.values, c.values);
   t.is(a.leaked, 0);
 });
+
+test.serial("the step's random source drives the ViT's stochastic depth: same source, same losses; another source, other losses", (t) => {
+  const model = new MedST(medstConfig('tiny', { ...small, vision: { ...small.vision, depth: 2, dropPath: 0.5 }, seed: 3, vocabSize: tokenizer.vocabSize }));
+  const tensors = toTensors(batch);
+  const global = (seed: number) => tf.tidy(() => model.lossTerms({ batch, tensors, stage: allLosses, step: 0, random: new Rng(seed) }).global!.dataSync()[0]!);
+  t.is(global(1), global(1));
+  t.not(global(1), global(2));
+  const evaluation = (seed: number) => tf.tidy(() => model.encodeImages(tensors, false, new Rng(seed)).imageGlobal.dataSync()[0]!);
+  t.is(evaluation(1), evaluation(2), 'evaluation draws nothing');
+  tf.dispose(Object.values(tensors));
+  model.dispose();
+});
