@@ -7,6 +7,7 @@
  * model should land between the raw pixels and this row.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { Rng } from '../util/rng.ts';
 import { resolveViTConfig, type ViTConfigInput } from '../configs/vit.ts';
 import { CHEXPERT_LABELS } from '../data/labels.ts';
 import type { ManifestRecord } from '../data/manifest.ts';
@@ -49,14 +50,13 @@ export class SupervisedClassifier implements TrainableMethod {
   }
 
   /** [B, W] global features of frontal images (what evaluation probes). */
-  imageFeatures(frontal: tf.Tensor4D, options: { training?: boolean } = {}): tf.Tensor2D {
-    return tf.tidy(() => this.image.forward({ frontal, training: options.training ?? false }).global);
+  imageFeatures(frontal: tf.Tensor4D, options: { training?: boolean; random?: Rng } = {}): tf.Tensor2D {
+    return tf.tidy(() => this.image.forward({ frontal, training: options.training ?? false, ...(options.random ? { random: options.random } : {}) }).global);
   }
 
   lossTerms({ batch, tensors, random }: StepInput): LossTerms {
     return tf.tidy(() => {
-      const features = this.image.forward({ frontal: tensors.frontal, training: true, random }).global; // stochastic depth as in pre-training
-      const logits = linear(features, this.head) as tf.Tensor2D; // [B, 14]
+      const logits = linear(this.imageFeatures(tensors.frontal, { training: true, random }), this.head) as tf.Tensor2D; // [B, 14]
       const targets = tf.tensor2d(supervisedTargets(batch.records), [batch.rows, CHEXPERT_LABELS.length]);
       // Numerically stable BCE with logits: max(z, 0) − z·y + log(1 + e^(−|z|)).
       const loss = tf.add(tf.sub(tf.relu(logits), tf.mul(logits, targets)), tf.log1p(tf.exp(tf.neg(tf.abs(logits)))));

@@ -7,25 +7,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import fs from 'node:fs';
 import path from 'node:path';
 import { initBackend } from '../../lib/backend.ts';
-import { readManifest } from '../../lib/data/manifest.ts';
-import { imageStoreDir } from '../../lib/data/prepare.ts';
-import { embedRecords, loadFrozenModel } from '../../lib/eval/embed.ts';
-import { evaluateImageFeatures } from '../../lib/eval/image_evaluation.ts';
 import type { TrainableMethod } from '../../lib/methods/method.ts';
-import { finalModelDir, runPretraining, type PretrainRunConfig } from '../../lib/train/run.ts';
+import { finalModelDir, runPretraining } from '../../lib/train/run.ts';
 import { saveParameters } from '../../lib/weights/checkpoint.ts';
+import { evaluateSavedEncoder, labRunConfig, type LabOverrides } from './lab_run.ts';
 
 await initBackend({ log: () => {} });
 const [prepared, cohort, size, out, json, decayList] = process.argv.slice(2);
 const decays = (decayList ?? '0.99,0.995,0.998').split(',').map(Number);
-const o = JSON.parse(json!) as Partial<PretrainRunConfig>;
-const config: PretrainRunConfig = {
-  ...(o.method ? { method: o.method } : {}),
-  data: prepared!, imageSize: Number(size), vocabSize: 1000,
-  model: o.model!, stages: o.stages!,
-  trainer: { rowsPerBatch: 32, crop: 64, maxTokens: 64, seed: 1, gradClipNorm: 1, checkpointEvery: 100000, ...(o.trainer ?? {}) },
-  out: out!,
-};
+const config = labRunConfig(prepared!, Number(size), out!, JSON.parse(json!) as LabOverrides);
 let trained: TrainableMethod | null = null;
 const shadows = new Map<number, Map<string, tf.Variable>>();
 const update = () => {
@@ -51,15 +41,7 @@ const { method, result } = await runPretraining(config, {
     for (const d of decays) shadows.set(d, new Map(m.params.named({ trainableOnly: true }).map(([n, v]) => [n, tf.variable(v.clone(), false)])));
   },
 });
-const { records } = readManifest(prepared!);
-const store = imageStoreDir(prepared!, Number(size));
-const evaluate = async (dir: string) => {
-  const model = await loadFrozenModel(dir, { maxTokens: config.trainer.maxTokens });
-  const emb = await embedRecords(model, store, records);
-  model.method.dispose();
-  const m = evaluateImageFeatures(emb.imageFeatures, records, cohort!, { curve: true }).metrics;
-  return Object.fromEntries(Object.entries(m).map(([k, v]) => [k, +v.value.toFixed(4)]));
-};
+const evaluate = async (dir: string) => (await evaluateSavedEncoder(dir, prepared!, Number(size), cohort!, config.trainer.maxTokens)).enc;
 const rows: Record<string, unknown> = { final: await evaluate(finalModelDir(out!)) };
 for (const [decay, shadow] of shadows) {
   for (const [name, v] of method.params.named({ trainableOnly: true })) v.assign(shadow.get(name)!);
@@ -68,6 +50,6 @@ for (const [decay, shadow] of shadows) {
   fs.copyFileSync(path.join(finalModelDir(out!), 'vocab.txt'), path.join(dir, 'vocab.txt'));
   rows[`ema ${decay}`] = await evaluate(dir);
 }
-const line = { out, steps: result.position.step, ema: rows, o };
+const line = { out, steps: result.position.step, ema: rows, o: JSON.parse(json!) as unknown };
 console.log('RESULT', JSON.stringify(line));
 fs.appendFileSync(process.env.LAB_RESULTS ?? 'lab-results.jsonl', JSON.stringify(line) + '\n');

@@ -54,3 +54,17 @@ test('the loss is the mean binary cross-entropy of the linear head on the fronta
   frontal.dispose();
   model.dispose();
 });
+
+test("the step's random source drives the encoder's stochastic depth in training only", (t) => {
+  const model = new SupervisedClassifier({ vision: { imageSize: 32, patchSize: 8, width: 32, depth: 2, heads: 2, stem: 'conv', dropPath: 0.5 }, seed: 3 });
+  const frontal = tf.randomNormal([6, 32, 32, 1], 0, 0.5, 'float32', 9) as tf.Tensor4D;
+  const batch = { rows: 6, records: Array.from({ length: 6 }, (_, i) => record(i % 2 ? { Edema: 1 } : {})) } as unknown as HostBatch;
+  const stage = { name: 's', epochs: 1, losses: { supervised: 1 }, chunkLength: 1, learningRate: 1e-3, warmupFraction: 0 };
+  const loss = (seed: number) => tf.tidy(() => model.lossTerms({ batch, tensors: { frontal } as TensorBatch, stage, step: 0, random: new Rng(seed) }).supervised!.dataSync()[0]!);
+  t.is(loss(1), loss(1));
+  t.not(loss(1), loss(2));
+  const evaluation = (seed: number) => tf.tidy(() => Array.from(model.imageFeatures(frontal, { random: new Rng(seed) }).dataSync()));
+  t.deepEqual(evaluation(1), evaluation(2), 'evaluation draws nothing');
+  frontal.dispose();
+  model.dispose();
+});
