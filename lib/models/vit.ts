@@ -18,13 +18,15 @@
  * a 1-channel model sums the patch-embedding filter over RGB
  * (see weights/convert_timm_vit.ts): a gray image replicated to RGB then gives
  * the same tokens. No dropout; stochastic depth (`dropPath`) only in training
- * with a random source. `training` also sets the ResNet stem's BatchNorm mode
- * (`stem: 'resnet'`, the ViT-R hybrid of Dosovitskiy et al.: ResNet stages down
- * to a stride of patchSize, then a 1×1 projection).
+ * with a random source. `training` also sets the BatchNorm mode of the ResNet
+ * stem (`stem: 'resnet'`, the ViT-R hybrid of Dosovitskiy et al.: ResNet stages
+ * down to a stride of patchSize, then a 1×1 projection) and of the VGG stem
+ * (`stem: 'vgg'`, vgg_stem.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { convStemChannels, resnetStemTrunk, resolveViTConfig, vitPatchesPerView, type ViTConfig, type ViTConfigInput } from '../configs/vit.ts';
+import { convStemChannels, resnetStemTrunk, resolveViTConfig, vggStemChannels, vitPatchesPerView, type ViTConfig, type ViTConfigInput } from '../configs/vit.ts';
 import { ResNetTrunk } from './resnet.ts';
+import { VggStem } from './vgg_stem.ts';
 import type { ParameterSet } from './params.ts';
 import type { Rng } from '../util/rng.ts';
 import { relu } from './layers/activations.ts';
@@ -75,6 +77,8 @@ export class VisionTransformer {
   readonly stem: Array<{ weight: tf.Variable; bias: tf.Variable; stride: 1 | 2; norm: LayerNormParams | null }>;
   /** ResNet stem only: the ResNet layers whose last stage's grid (stride = patchSize) becomes the tokens through the 1×1 projection. */
   readonly trunk: ResNetTrunk | null;
+  /** VGG stem only: conv–BatchNorm–ReLU stages with max-pools down to a stride of patchSize, before the 1×1 projection. */
+  readonly vgg: VggStem | null;
   readonly clsToken: tf.Variable;
   readonly posEmbed: tf.Variable;
   readonly blocks: ViewExpertBlock[];
@@ -91,7 +95,12 @@ export class VisionTransformer {
     this.numPatches = vitPatchesPerView(c);
     this.stem = [];
     this.trunk = null;
-    if (c.stem === 'resnet') {
+    this.vgg = null;
+    if (c.stem === 'vgg') {
+      this.vgg = new VggStem(params.child('patch_embed.vgg'), { inChannels: c.inChannels, stageChannels: vggStemChannels(c), convsPerStage: c.stemConvsPerStage });
+      const channels = this.vgg.outChannels;
+      this.patchWeight = params.create('patch_embed.proj.weight', [1, 1, channels, c.width], { kind: 'uniform', bound: 1 / Math.sqrt(channels) });
+    } else if (c.stem === 'resnet') {
       this.trunk = new ResNetTrunk(params.child('patch_embed.backbone'), resnetStemTrunk(c));
       const channels = this.trunk.outChannels;
       this.patchWeight = params.create('patch_embed.proj.weight', [1, 1, channels, c.width], { kind: 'uniform', bound: 1 / Math.sqrt(channels) });
@@ -136,7 +145,7 @@ export class VisionTransformer {
   /**
    * Patch embedding of a stack of images.
    * @param images [B, S, S, C]
-   * @param training the ResNet stem's BatchNorm mode (other stems ignore it)
+   * @param training the ResNet and VGG stems' BatchNorm mode (other stems ignore it)
    * @returns [B, n, W] patch tokens (no position embedding)
    */
   embedPatches(images: tf.Tensor4D, training = false): tf.Tensor3D {
@@ -145,12 +154,12 @@ export class VisionTransformer {
       throw new Error(`VisionTransformer: expected images [B, ${c.imageSize}, ${c.imageSize}, ${c.inChannels}], got [${images.shape}]`);
     }
     return tf.tidy('embedPatches', () => {
-      let x: tf.Tensor4D = this.trunk ? this.trunk.forward(images, training).at(-1)! : images;
+      let x: tf.Tensor4D = this.trunk ? this.trunk.forward(images, training).at(-1)! : this.vgg ? this.vgg.forward(images, training) : images;
       for (const conv of this.stem) {
         const y = tf.add(tf.conv2d(x, conv.weight as tf.Tensor4D, conv.stride, 'same'), conv.bias); // stride 2 halves the side
         x = relu(conv.norm ? layerNorm(y, conv.norm) : y) as tf.Tensor4D;
       }
-      const stride = this.stem.length || this.trunk ? 1 : c.patchSize;
+      const stride = this.stem.length || this.trunk || this.vgg ? 1 : c.patchSize;
       const grid = tf.conv2d(x, this.patchWeight as tf.Tensor4D, stride, 'valid'); // [B, g, g, W]
       return tf.reshape(tf.add(grid, this.patchBias), [images.shape[0], this.numPatches, c.width]) as tf.Tensor3D; // [B, n, W]
     });
@@ -210,7 +219,7 @@ export class VisionTransformer {
    * crosses patch borders, so a caller hides the masked pixels first, as MPMA
    * does, or visible tokens see a few pixels of their masked neighbours).
    * @param visible Int32Array [B, keep]: each row's visible patch indices
-   * @param training the ResNet stem's BatchNorm mode (other stems ignore it)
+   * @param training the ResNet and VGG stems' BatchNorm mode (other stems ignore it)
    * @returns global [B, W] (CLS, or the mean of the visible tokens with `pool: 'mean'`) and local [B, keep, W]
    */
   forwardVisible(frontal: tf.Tensor4D, visible: Int32Array, keep: number, training = false): { global: tf.Tensor2D; local: tf.Tensor3D } {

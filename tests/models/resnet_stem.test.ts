@@ -24,7 +24,7 @@ test('patch 8 uses three stages without the stem pool, patch 16 pools first (ViT
   t.deepEqual(resnetStemTrunk(resolveViTConfig({ ...config, patchSize: 2 })).blocks, [1]);
   t.throws(() => resolveViTConfig({ ...config, patchSize: 64, imageSize: 64 }), { message: /ResNet stem needs a power-of-two patchSize from 2 to 32, got 64/ });
   t.throws(() => resolveViTConfig({ ...config, stemWidth: 0 }), { message: /stemWidth must be a positive integer, got 0/ });
-  t.throws(() => resolveViTConfig({ ...config, stem: 'res' as never }), { message: /stem must be "patch", "conv" or "resnet", got "res"/ });
+  t.throws(() => resolveViTConfig({ ...config, stem: 'res' as never }), { message: /stem must be one of "patch", "conv", "resnet", "vgg", got "res"/ });
 });
 
 test('ResNet-stem tokens are the ResNet encoder\'s layer3 (same weights) through the 1×1 projection, in raster order', (t) => {

@@ -1,0 +1,64 @@
+"""Lab: how well can ANY classifier trained on the labels tell pneumonia from the frontal
+pixels of a synthetic cohort? An upper reference for zero-shot pneumonia (issue 9's 0.75),
+independent of medst: scikit-learn on the cohort's JPEGs, held-out = validate + test.
+
+Usage: python scripts/lab/pneumonia_ceiling.py COHORT_DIR [side ...]
+Needs numpy, pillow, scikit-learn (pip's local index).
+"""
+import csv
+import warnings
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from sklearn.decomposition import PCA
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.linear_model import LogisticRegressionCV
+from sklearn.metrics import roc_auc_score
+from sklearn.preprocessing import StandardScaler
+
+LABELS = ["Atelectasis", "Cardiomegaly", "Consolidation", "Edema", "Pleural Effusion", "Pneumonia"]
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def load(cohort: Path, side: int):
+    split = {r["dicom_id"]: r["split"] for r in read_csv(cohort / "mimic-cxr-2.0.0-split.csv")}
+    labels = {r["study_id"]: r for r in read_csv(cohort / "mimic-cxr-2.0.0-chexpert.csv")}
+    xs, ys, held = [], [], []
+    for r in read_csv(cohort / "mimic-cxr-2.0.0-metadata.csv"):
+        if r["ViewPosition"] not in ("PA", "AP"):
+            continue
+        subject, study = r["subject_id"], r["study_id"]
+        jpg = cohort / "files" / f"p{subject[:2]}" / f"p{subject}" / f"s{study}" / f"{r['dicom_id']}.jpg"
+        image = Image.open(jpg).convert("L").resize((side, side), Image.BOX)
+        xs.append(np.asarray(image, dtype=np.float32).ravel() / 127.5 - 1)
+        ys.append([1 if labels[study][l] == "1.0" else 0 for l in LABELS])
+        held.append(split[r["dicom_id"]] != "train")
+    return np.stack(xs), np.array(ys), np.array(held)
+
+
+def main():
+    warnings.simplefilter("ignore")
+    cohort = Path(sys.argv[1])
+    sides = [int(s) for s in sys.argv[2:]] or [32, 64]
+    for side in sides:
+        x, y, held = load(cohort, side)
+        tr, te = ~held, held
+        pca = PCA(n_components=min(256, side * side), random_state=0).fit(x[tr])
+        for k in (64, 256):
+            z = StandardScaler().fit(pca.transform(x[tr])[:, :k]).transform(pca.transform(x)[:, :k])
+            for name, model in (
+                ("logistic", lambda: LogisticRegressionCV(Cs=8, cv=5, max_iter=2000)),
+                ("boosted trees", lambda: HistGradientBoostingClassifier(max_iter=300, learning_rate=0.05, random_state=0)),
+            ):
+                aucs = [roc_auc_score(y[te, j], model().fit(z[tr], y[tr, j]).predict_proba(z[te])[:, 1]) for j in range(len(LABELS))]
+                print(f"{side}px PCA{k} {name:13s} " + ", ".join(f"{l} {a:.3f}" for l, a in zip(LABELS, aucs)) + f" | n_test {te.sum()} pos {y[te, -1].sum()}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
