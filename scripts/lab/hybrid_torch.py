@@ -19,7 +19,8 @@ import torch
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).parent))
-from pneumonia_cnn import LABELS, auroc, block, load  # noqa: E402
+from cohort_frontals import LABELS  # noqa: E402
+from pneumonia_cnn import block, cnn, train_and_score  # noqa: E402
 
 
 class Transformer(nn.Module):
@@ -49,7 +50,7 @@ def build(arch: str) -> nn.Module:
     name, _, pool = arch.partition(":")
     pool = pool or "cls"
     if name == "cnn":
-        return nn.Sequential(block(1, 32), block(32, 64), block(64, 128), block(128, 256), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(256, len(LABELS)))
+        return cnn()
     if name == "vgg+vit":
         return Transformer(nn.Sequential(block(1, 32), block(32, 64), block(64, 128)), 128, 64, pool)
     if name == "conv+vit":
@@ -63,28 +64,7 @@ def main():
     seed = int(sys.argv[4]) if len(sys.argv) > 4 else 0
     torch.manual_seed(seed)
     np.random.seed(seed)
-    x, y, held = load(cohort)
-    xtr, ytr, xte, yte = x[~held], y[~held], x[held][:, :, 4:68, 4:68], y[held]
-    net = build(arch)
-    opt = torch.optim.AdamW(net.parameters(), lr=1e-3, weight_decay=0.05)
-    per_epoch = len(xtr) // 32
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=1e-3, total_steps=epochs * per_epoch)
-    for epoch in range(epochs):
-        net.train()
-        perm = torch.randperm(len(xtr))
-        for b in range(per_epoch):
-            idx = perm[b * 32:(b + 1) * 32]
-            dy, dx = np.random.randint(0, 9, 2)
-            loss = nn.functional.binary_cross_entropy_with_logits(net(xtr[idx][:, :, dy:dy + 64, dx:dx + 64]), ytr[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-    net.eval()
-    with torch.no_grad():
-        s = torch.cat([net(xte[i:i + 128]) for i in range(0, len(xte), 128)]).numpy()
-    aucs = [auroc(yte[:, j].numpy(), s[:, j]) for j in range(len(LABELS))]
-    print(f"{arch} {epochs} epochs seed {seed}: loss {loss.item():.3f} " + ", ".join(f"{l} {a:.3f}" for l, a in zip(LABELS, aucs)) + f" | macro5 {np.mean(aucs[:5]):.3f}", flush=True)
+    train_and_score(build(arch), cohort, epochs, seed, arch)
 
 
 if __name__ == "__main__":

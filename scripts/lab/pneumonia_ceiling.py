@@ -5,41 +5,18 @@ independent of medst: scikit-learn on the cohort's JPEGs, held-out = validate + 
 Usage: python scripts/lab/pneumonia_ceiling.py COHORT_DIR [side ...]
 Needs numpy, pillow, scikit-learn (pip's local index).
 """
-import csv
-import warnings
 import sys
+import warnings
 from pathlib import Path
 
-import numpy as np
-from PIL import Image
 from sklearn.decomposition import PCA
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegressionCV
 from sklearn.metrics import roc_auc_score
 from sklearn.preprocessing import StandardScaler
 
-LABELS = ["Atelectasis", "Cardiomegaly", "Consolidation", "Edema", "Pleural Effusion", "Pneumonia"]
-
-
-def read_csv(path):
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def load(cohort: Path, side: int):
-    split = {r["dicom_id"]: r["split"] for r in read_csv(cohort / "mimic-cxr-2.0.0-split.csv")}
-    labels = {r["study_id"]: r for r in read_csv(cohort / "mimic-cxr-2.0.0-chexpert.csv")}
-    xs, ys, held = [], [], []
-    for r in read_csv(cohort / "mimic-cxr-2.0.0-metadata.csv"):
-        if r["ViewPosition"] not in ("PA", "AP"):
-            continue
-        subject, study = r["subject_id"], r["study_id"]
-        jpg = cohort / "files" / f"p{subject[:2]}" / f"p{subject}" / f"s{study}" / f"{r['dicom_id']}.jpg"
-        image = Image.open(jpg).convert("L").resize((side, side), Image.BOX)
-        xs.append(np.asarray(image, dtype=np.float32).ravel() / 127.5 - 1)
-        ys.append([1 if labels[study][l] == "1.0" else 0 for l in LABELS])
-        held.append(split[r["dicom_id"]] != "train")
-    return np.stack(xs), np.array(ys), np.array(held)
+sys.path.insert(0, str(Path(__file__).parent))
+from cohort_frontals import LABELS, load_frontals  # noqa: E402
 
 
 def main():
@@ -47,7 +24,8 @@ def main():
     cohort = Path(sys.argv[1])
     sides = [int(s) for s in sys.argv[2:]] or [32, 64]
     for side in sides:
-        x, y, held = load(cohort, side)
+        images, y, held = load_frontals(cohort, side)
+        x = images.reshape(len(images), -1)
         tr, te = ~held, held
         pca = PCA(n_components=min(256, side * side), random_state=0).fit(x[tr])
         for k in (64, 256):
