@@ -96,14 +96,14 @@ export class VisionTransformer {
     this.stem = [];
     this.trunk = null;
     this.vgg = null;
+    // Every convolutional stem ends in the same 1×1 projection of its channels to the token width.
+    const pointwiseProjection = (channels: number) => params.create('patch_embed.proj.weight', [1, 1, channels, c.width], { kind: 'uniform', bound: 1 / Math.sqrt(channels) });
     if (c.stem === 'vgg') {
       this.vgg = new VggStem(params.child('patch_embed.vgg'), { inChannels: c.inChannels, stageChannels: vggStemChannels(c), convsPerStage: c.stemConvsPerStage });
-      const channels = this.vgg.outChannels;
-      this.patchWeight = params.create('patch_embed.proj.weight', [1, 1, channels, c.width], { kind: 'uniform', bound: 1 / Math.sqrt(channels) });
+      this.patchWeight = pointwiseProjection(this.vgg.outChannels);
     } else if (c.stem === 'resnet') {
       this.trunk = new ResNetTrunk(params.child('patch_embed.backbone'), resnetStemTrunk(c));
-      const channels = this.trunk.outChannels;
-      this.patchWeight = params.create('patch_embed.proj.weight', [1, 1, channels, c.width], { kind: 'uniform', bound: 1 / Math.sqrt(channels) });
+      this.patchWeight = pointwiseProjection(this.trunk.outChannels);
     } else if (c.stem === 'conv') {
       let channels = c.inChannels;
       convStemChannels(c).forEach((out, i) => {
@@ -118,7 +118,7 @@ export class VisionTransformer {
           channels = out;
         }
       });
-      this.patchWeight = params.create('patch_embed.proj.weight', [1, 1, channels, c.width], { kind: 'uniform', bound: 1 / Math.sqrt(channels) });
+      this.patchWeight = pointwiseProjection(channels);
     } else {
       const fanIn = c.patchSize * c.patchSize * c.inChannels;
       this.patchWeight = params.create('patch_embed.proj.weight', [c.patchSize, c.patchSize, c.inChannels, c.width], { kind: 'uniform', bound: 1 / Math.sqrt(fanIn) });

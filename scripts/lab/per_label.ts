@@ -1,7 +1,7 @@
 // Lab: the 100 % probe's AUROC per label (the five competition labels and Pneumonia, zero-shot's
 // label) for a model's frozen encoder feature, beside the raw-pixel reference's: which findings
 // a pre-trained encoder misses that the pixels carry.
-// usage: tsx scripts/lab/per_label.ts PREPARED COHORT SIZE (RUN_FINAL | 'JSON {method, model}')
+// usage: tsx scripts/lab/per_label.ts PREPARED SIZE (RUN_FINAL | 'JSON {method, model}')
 import fs from 'node:fs';
 import { initBackend } from '../../lib/backend.ts';
 import { CHEXPERT_COMPETITION_LABELS } from '../../lib/data/labels.ts';
@@ -16,8 +16,7 @@ import { rawPixelFeatures } from '../../lib/eval/raw_pixels.ts';
 import { frozenModelFrom } from './model_source.ts';
 
 await initBackend({ log: () => {} });
-const [prepared, cohort, size, source] = process.argv.slice(2) as [string, string, string, string];
-void cohort;
+const [prepared, size, source] = process.argv.slice(2) as [string, string, string];
 const { records } = readManifest(prepared);
 const store = imageStoreDir(prepared, Number(size));
 const LABELS = [...CHEXPERT_COMPETITION_LABELS, 'Pneumonia'] as const;
