@@ -58,7 +58,7 @@ import { join } from 'node:path';
 import { resourceUsage } from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { activeBackend } from '../lib/backend.ts';
-import { convStemChannels, resolveViTConfig } from '../lib/configs/vit.ts';
+import { resolveViTConfig, stemStageChannels } from '../lib/configs/vit.ts';
 import type { HostBatch } from '../lib/data/batches.ts';
 import { MEDST_PRESETS, MedST, medstConfig, type MedSTConfig, type MedSTPreset } from '../lib/methods/medst.ts';
 import { AdamW } from '../lib/train/optim.ts';
@@ -288,8 +288,8 @@ export function torchSpec(preset: string, method: MedST, batch: HostBatch, stage
   const vision = method.image.config;
   return {
     preset,
-    // The resolved ViT config (stem, stemConvsPerStage, stemNorm, pool included) and the conv stem's stage widths.
-    vision: { ...vision, stemChannels: vision.stem === 'conv' ? convStemChannels(vision) : [] },
+    // The resolved ViT config (stem, stemConvsPerStage, stemNorm, pool included) and the conv or VGG stem's stage widths.
+    vision: { ...vision, stemChannels: stemStageChannels(vision) },
     text: method.text.config,
     head: config.head,
     temperatures: config.temperatures,
@@ -392,7 +392,7 @@ export const medstStepCase: BenchCase = {
           if (shape.crop !== v.imageSize) throw new Error(`medst-step: ${preset}: crop ${shape.crop} ≠ the model's image size ${v.imageSize}`);
           const batch = syntheticBatch(shape, 1234);
           const ours = timeMedst(method, batch, stage, steps);
-          const stem = v.stem === 'conv' ? `conv stem ${convStemChannels(v).join('→')}${v.stemConvsPerStage > 1 ? ` ×${v.stemConvsPerStage}/stage` : ''}${v.stemNorm ? ' +LN' : ''} →1×1` : 'patch stem';
+          const stem = v.stem === 'conv' || v.stem === 'vgg' ? `${v.stem} stem ${stemStageChannels(v).join('→')}${v.stemConvsPerStage > 1 ? ` ×${v.stemConvsPerStage}/stage` : ''}${v.stemNorm && v.stem === 'conv' ? ' +LN' : ''} →1×1` : `${v.stem} stem`;
           figures[`${preset}: batch (${shape.source})`] = `${shape.chunks} chunks × T=${shape.chunkLength} = ${shape.rows} rows, frontal + lateral (~${LATERAL_FRACTION * 100}% present), crop ${shape.crop}, L=${shape.maxTokens}, vocab ${shape.vocab}, lr ${shape.learningRate}`;
           figures[`${preset}: model`] = `ViT ${v.imageSize}px/p${v.patchSize} ${stem} w${v.width} d${v.depth} h${v.heads} pool ${v.pool}; BERT w${t.width} l${t.layers} h${t.heads}; head ${config.head.hiddenWidth}→${config.head.outputWidth}; ${(ours.parameters / 1e6).toFixed(2)} M params`;
           figures[`${preset}: medst ms/step median (${steps} steps)`] = Math.round(ours.median);

@@ -5,7 +5,7 @@ over full training steps.
     python bench/medst_step_torch.py SPEC.json
 
 SPEC.json is written by bench/medst_step.ts: the resolved ViT / BERT / head
-configs (the ViT's with the conv stem's stage widths, `stemChannels`),
+configs (the ViT's with the conv or VGG stem's stage widths, `stemChannels`),
 temperatures, the token rows (ids, attention mask, word ids), lateral presence,
 optimiser settings, warm-up and timed step counts, thread count.
 
@@ -14,7 +14,8 @@ frontal and lateral MLP experts, absent lateral keys masked); the patch
 embedding is timm's (conv k = stride = patch) for `stem: 'patch'`, or for
 `stem: 'conv'` per stage `stemConvsPerStage` 3x3 convolutions (the first stride
 2, TensorFlow 'same' padding; optional LayerNorm over the channels; ReLU) then a
-1x1 projection; the global feature is the CLS token (`pool: 'cls'`) or the mean
+1x1 projection, or for `stem: 'vgg'` per stage `stemConvsPerStage` x (3x3 conv,
+BatchNorm, ReLU) and a 2x2 max-pool then the same 1x1 projection; the global feature is the CLS token (`pool: 'cls'`) or the mean
 of the frontal patch tokens after the final norm (`pool: 'mean'`). BERT (post-LN)
 with word aggregation, global/local projection heads with BatchNorm (local
 BatchNorm statistics over real tokens only), global contrastive loss,
@@ -141,6 +142,31 @@ class ConvStem(nn.Module):
         return self.proj(x)
 
 
+class VggStem(nn.Module):
+    """The `vgg` stem as lib/models/vgg_stem.ts builds it: per stage `stemConvsPerStage` x (3x3 conv
+    without bias, BatchNorm, ReLU) then a 2x2 max-pool, stage widths `stemChannels`; then the same
+    1x1 projection with bias to the width as the conv stem."""
+
+    def __init__(self, c):
+        super().__init__()
+        layers, channels = [], c['inChannels']
+        for out in c['stemChannels']:
+            for _ in range(c['stemConvsPerStage']):
+                conv = nn.Conv2d(channels, out, 3, padding=1, bias=False)
+                nn.init.kaiming_normal_(conv.weight, mode='fan_in', nonlinearity='relu')
+                layers += [conv, nn.BatchNorm2d(out), nn.ReLU()]
+                channels = out
+            layers.append(nn.MaxPool2d(2))
+        self.body = nn.Sequential(*layers)
+        self.proj = nn.Conv2d(channels, c['width'], 1)
+        bound = 1 / math.sqrt(channels)
+        nn.init.uniform_(self.proj.weight, -bound, bound)
+        nn.init.zeros_(self.proj.bias)
+
+    def forward(self, x):
+        return self.proj(self.body(x))
+
+
 class VisionTransformer(nn.Module):
     def __init__(self, c):
         super().__init__()
@@ -149,6 +175,9 @@ class VisionTransformer(nn.Module):
         if c['stem'] == 'conv':
             assert len(c['stemChannels']) == round(math.log2(p)), 'the conv stem has log2(patchSize) stages'
             self.patch_embed = ConvStem(c)
+        elif c['stem'] == 'vgg':
+            assert len(c['stemChannels']) == round(math.log2(p)), 'the vgg stem has log2(patchSize) stages'
+            self.patch_embed = VggStem(c)
         elif c['stem'] == 'patch':
             self.patch_embed = nn.Conv2d(c['inChannels'], w, p, stride=p)
         else:

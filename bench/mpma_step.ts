@@ -21,7 +21,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { activeBackend } from '../lib/backend.ts';
-import { convStemChannels } from '../lib/configs/vit.ts';
+import { stemStageChannels } from '../lib/configs/vit.ts';
 import type { HostBatch } from '../lib/data/batches.ts';
 import { MPMA_LOSS_NAMES, Mpma, mpmaConfig } from '../lib/methods/mpma.ts';
 import { REGIMES } from '../lib/train/regime.ts';
@@ -75,8 +75,8 @@ export const mpmaStepCase: BenchCase = {
         return figures;
       }
       const spec = {
-        // The conv stem's stage widths, as medst_step_torch.py's ViT reads them.
-        vision: { ...v, stemChannels: v.stem === 'conv' ? convStemChannels(v) : [] },
+        // The conv or VGG stem's stage widths, as medst_step_torch.py's ViT reads them.
+        vision: { ...v, stemChannels: stemStageChannels(v) },
         text: t,
         mpma: { head: method.config.head, fusion, decoderDepth: method.config.decoderDepth, normalisePixels: method.config.normalisePixels, temperatures: method.config.temperatures },
         batch: {

@@ -164,6 +164,13 @@ export function vggStemChannels(config: ViTConfig): number[] {
   return Array.from({ length: Math.log2(config.patchSize) }, (_, s) => config.stemWidth * 2 ** s);
 }
 
+/** Stage widths of the conv or VGG stem (what the PyTorch benches mirror); [] for the other stems. */
+export function stemStageChannels(config: ViTConfig): number[] {
+  if (config.stem === 'conv') return convStemChannels(config);
+  if (config.stem === 'vgg') return vggStemChannels(config);
+  return [];
+}
+
 /**
  * The ResNet layers of the `resnet` stem: a stride of exactly patchSize (the
  * stem's max-pool from patch 16 on, as ViT-R50/16 uses stages 1–3 after it),

@@ -54,14 +54,15 @@ const TEXT_TINY = { width: 128, layers: 2, heads: 2, intermediateSize: 512, maxP
 
 /**
  * Named Med-ST presets: `cpu` is what learns on a 2-core machine (64 px, patch 8
- * through a convolutional stem, width 192, 4 blocks; docs/lab-notebook.md),
+ * through a BatchNorm VGG stem of 16/32/64 channels, width 192, 4 blocks;
+ * docs/lab-notebook.md §31–32),
  * `tiny` and `small` are larger CPU shapes, `paper` is ViT-B/16 + 6-layer
  * Bio_ClinicalBERT.
  */
 export const MEDST_PRESETS = {
   cpu: {
     ...COMMON,
-    vision: { ...VIT_PRESETS.tiny, imageSize: 64, patchSize: 8, stem: 'conv' },
+    vision: { ...VIT_PRESETS.tiny, imageSize: 64, patchSize: 8, stem: 'vgg', stemWidth: 16, stemConvsPerStage: 2 },
     text: TEXT_TINY,
     head: HEAD_TINY,
   },

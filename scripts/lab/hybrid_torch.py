@@ -7,10 +7,12 @@ Encoders (ARCH):
   vgg+vit    the CNN's first 3 stages (8×8×128 at 64 px), 1×1 to width 192, CLS + position
              embeddings, 4 pre-norm transformer blocks (3 heads, MLP ×4), CLS after the final norm
   vgg+vit:mean  the same, global feature = mean of the patch tokens
+  vggWxC+vit cheaper VGG stems: base width W (W, 2W, 4W channels), C convs per stage (vgg+vit = vgg32x2+vit)
   conv+vit   medst's `conv` stem (3 stride-2 3×3 convs with ReLU, 48→96→192, then 1×1), same transformer
   conv+vit:mean
 Usage: python scripts/lab/hybrid_torch.py COHORT_DIR ARCH [epochs] [seed]
 """
+import re
 import sys
 from pathlib import Path
 
@@ -46,6 +48,17 @@ def conv_stem():
     return nn.Sequential(nn.Conv2d(1, 48, 3, 2, 1), nn.ReLU(), nn.Conv2d(48, 96, 3, 2, 1), nn.ReLU(), nn.Conv2d(96, 192, 3, 2, 1), nn.ReLU())
 
 
+def vgg_stem(width: int, convs: int) -> nn.Sequential:
+    """Three stages of `convs` × [3×3 conv, BN, ReLU] + 2×2 max-pool, width·2^s channels (medst's `vgg` stem)."""
+    layers, cin = [], 1
+    for s in range(3):
+        for _ in range(convs):
+            layers += [nn.Conv2d(cin, width << s, 3, padding=1), nn.BatchNorm2d(width << s), nn.ReLU()]
+            cin = width << s
+        layers.append(nn.MaxPool2d(2))
+    return nn.Sequential(*layers)
+
+
 def build(arch: str) -> nn.Module:
     name, _, pool = arch.partition(":")
     pool = pool or "cls"
@@ -53,6 +66,10 @@ def build(arch: str) -> nn.Module:
         return cnn()
     if name == "vgg+vit":
         return Transformer(nn.Sequential(block(1, 32), block(32, 64), block(64, 128)), 128, 64, pool)
+    shape = re.fullmatch(r"vgg(\d+)x(\d+)\+vit", name)
+    if shape:
+        width, convs = int(shape[1]), int(shape[2])
+        return Transformer(vgg_stem(width, convs), 4 * width, 64, pool)
     if name == "conv+vit":
         return Transformer(conv_stem(), 192, 64, pool)
     raise SystemExit(f"unknown ARCH {arch}")
