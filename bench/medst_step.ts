@@ -12,7 +12,7 @@
  *   (8 full chunks × T = 4), L = `maxTokens` = 64, vocabulary `vocabSize` =
  *   1000, crop 64 (= the preset's image size), learning rate of the regime; the
  *   model is `medstConfig(regime.models.medst.preset, {...regime.models.medst.overrides, vocabSize})`
- *   as lib/train/run.ts builds it (conv stem, patch 8, width 192).
+ *   as lib/train/run.ts builds it (VGG stem, patch 8, width 192).
  * - `tiny`, `small`: 4 full chunks × T = 4 = 16 rows, L = 112, vocabulary
  *   28996 (Bio_ClinicalBERT's: the embedding table and its dense gradient),
  *   crop = the preset's image size, learning rate 4e-5 (the default curriculum).
@@ -20,7 +20,7 @@
  * padding and word ids (pieces of a word share an index, −1 for
  * [CLS]/[SEP]/[PAD]), seeded random images in [−1, 1]. The token rows, the
  * lateral presence and the resolved preset numbers (the full resolved ViT
- * config: stem, stemConvsPerStage, stemNorm, pool, plus the conv stem's
+ * config: stem, stemConvsPerStage, stemNorm, pool, plus the conv or VGG stem's
  * channels) are written to a JSON file that the Python side reads, so the two
  * cannot drift.
  *
