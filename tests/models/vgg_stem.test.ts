@@ -8,7 +8,8 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { resolveViTConfig, vggStemChannels } from '../../lib/configs/vit.ts';
+import { resolveViTConfig, stemStageChannels, vggStemChannels } from '../../lib/configs/vit.ts';
+import { MEDST_PRESETS } from '../../lib/methods/medst.ts';
 import { ParameterSet } from '../../lib/models/params.ts';
 import { VggStem } from '../../lib/models/vgg_stem.ts';
 import { VisionTransformer } from '../../lib/models/vit.ts';
@@ -104,6 +105,16 @@ test.serial('in the ViT: stage channels stemWidth·2^s, an 8×8 grid at patch 8,
   t.true(tf.max(tf.abs(tf.sub(train!, evaluated!))).dataSync()[0]! > 1e-3);
   tf.dispose([value, images, train!, evaluated!, ...Object.values(grads)]);
   vit.dispose();
+});
+
+test('stemStageChannels: the stage widths the PyTorch benches mirror, per stem; the cpu preset runs VGG 16/32/64', (t) => {
+  const shape = { imageSize: 32, patchSize: 8, width: 64, depth: 1, heads: 2, stemWidth: 4 };
+  t.deepEqual(stemStageChannels(resolveViTConfig({ ...shape, stem: 'vgg' })), [4, 8, 16]);
+  t.deepEqual(stemStageChannels(resolveViTConfig({ ...shape, stem: 'conv' })), [8, 16, 32]);
+  t.deepEqual(stemStageChannels(resolveViTConfig({ ...shape, stem: 'patch' })), []);
+  const cpu = resolveViTConfig(MEDST_PRESETS.cpu.vision);
+  t.is(cpu.stem, 'vgg');
+  t.deepEqual(stemStageChannels(cpu), [16, 32, 64]);
 });
 
 test('the VGG stem needs a power-of-two patch', (t) => {
