@@ -22,7 +22,7 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).parent))
 from cohort_frontals import LABELS  # noqa: E402
-from pneumonia_cnn import block, cnn, train_and_score  # noqa: E402
+from pneumonia_cnn import cnn, train_and_score  # noqa: E402
 
 
 class Transformer(nn.Module):
@@ -62,10 +62,9 @@ def vgg_stem(width: int, convs: int) -> nn.Sequential:
 def build(arch: str) -> nn.Module:
     name, _, pool = arch.partition(":")
     pool = pool or "cls"
+    name = {"vgg+vit": "vgg32x2+vit"}.get(name, name)
     if name == "cnn":
         return cnn()
-    if name == "vgg+vit":
-        return Transformer(nn.Sequential(block(1, 32), block(32, 64), block(64, 128)), 128, 64, pool)
     shape = re.fullmatch(r"vgg(\d+)x(\d+)\+vit", name)
     if shape:
         width, convs = int(shape[1]), int(shape[2])
