@@ -30,6 +30,7 @@ export {
   probePredict,
   probeObjective,
   probeGradient,
+  probeValueAndGradient,
   rawSpaceWeights,
   resolveLinearProbeConfig,
   DEFAULT_LINEAR_PROBE,

@@ -127,52 +127,67 @@ function targetTensors(labels: ArrayLike<number> | Matrix, config: LinearProbeCo
   return { target, mask: null, outputs: k };
 }
 
+/** The data term of the objective (mean loss over the batch) from the logits `[B, K]`. */
+function dataLoss(loss: ProbeLoss, logits: tf.Tensor2D, target: tf.Tensor2D, mask: tf.Tensor2D | null): tf.Scalar {
+  if (loss === 'softmax') return tf.mean(tf.sub(tf.logSumExp(logits, 1), tf.sum(tf.mul(target, logits), 1)));
+  if (loss === 'sigmoid') {
+    const bce = tf.add(tf.sub(tf.relu(logits), tf.mul(logits, target)), tf.log1p(tf.exp(tf.neg(tf.abs(logits)))));
+    const m = mask ?? tf.onesLike(bce);
+    return tf.div(tf.sum(tf.mul(bce, m)), tf.maximum(tf.sum(m), 1));
+  }
+  const sign = tf.sub(tf.mul(target, 2), 1); // ±1 one-vs-rest targets
+  return tf.mean(tf.sum(tf.square(tf.relu(tf.sub(1, tf.mul(sign, logits)))), 1));
+}
+
+/**
+ * dL/dlogits of the data term in closed form: P − Y (softmax), (σ(z) − t)·mask / Σmask
+ * (sigmoid), or −2·s·relu(1 − s·z) / B (squared hinge).
+ */
+function logitGradient(loss: ProbeLoss, logits: tf.Tensor2D, target: tf.Tensor2D, mask: tf.Tensor2D | null): tf.Tensor2D {
+  const rows = logits.shape[0];
+  if (loss === 'softmax') return tf.div(tf.sub(tf.softmax(logits), target), rows);
+  if (loss === 'sigmoid') {
+    const m = mask ?? tf.onesLike(logits);
+    return tf.div(tf.mul(tf.sub(tf.sigmoid(logits), target), m), tf.maximum(tf.sum(m), 1));
+  }
+  const sign = tf.sub(tf.mul(target, 2), 1);
+  return tf.mul(tf.mul(sign, tf.relu(tf.sub(1, tf.mul(sign, logits)))), -2 / rows);
+}
+
+/** `[D·K + K]`: dW = xᵀ·dlogits + l2·W (row-major), then db = Σ dlogits. */
+function parameterGradient(l2: number, x: tf.Tensor2D, w: tf.Tensor2D, dLogits: tf.Tensor2D): tf.Tensor1D {
+  const dW = tf.add(tf.matMul(x, dLogits, true, false), tf.mul(w, l2)); // [D, K]
+  return tf.concat([tf.reshape(dW, [-1]), tf.sum(dLogits, 0)]) as tf.Tensor1D;
+}
+
 /**
  * The probe objective for one batch: mean loss + (l2/2)·‖W‖².
  * @param x `[B, D]` standardised features; `w` `[D, K]`; `b` `[K]`; `target` `[B, K]`; `mask` `[B, K]` or null.
  */
 export function probeObjective(loss: ProbeLoss, l2: number, x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor, target: tf.Tensor2D, mask: tf.Tensor2D | null): tf.Scalar {
-  return tf.tidy(() => {
-    const logits = tf.add(tf.matMul(x, w as tf.Tensor2D), b); // [B, K]
-    let data: tf.Scalar;
-    if (loss === 'softmax') {
-      data = tf.mean(tf.sub(tf.logSumExp(logits, 1), tf.sum(tf.mul(target, logits), 1)));
-    } else if (loss === 'sigmoid') {
-      // BCE with logits, stable: max(z,0) − z·t + log(1 + e^−|z|); mean over labelled entries.
-      const bce = tf.add(tf.sub(tf.relu(logits), tf.mul(logits, target)), tf.log1p(tf.exp(tf.neg(tf.abs(logits)))));
-      const m = mask ?? tf.onesLike(bce);
-      data = tf.div(tf.sum(tf.mul(bce, m)), tf.maximum(tf.sum(m), 1));
-    } else {
-      const sign = tf.sub(tf.mul(target, 2), 1); // ±1 one-vs-rest targets
-      data = tf.mean(tf.sum(tf.square(tf.relu(tf.sub(1, tf.mul(sign, logits)))), 1));
-    }
-    return tf.add(data, tf.mul(l2 / 2, tf.sum(tf.square(w))));
-  });
+  return tf.tidy(() => tf.add(dataLoss(loss, tf.add(tf.matMul(x, w as tf.Tensor2D), b) as tf.Tensor2D, target, mask), tf.mul(l2 / 2, tf.sum(tf.square(w)))));
 }
 
 /**
  * The objective's gradient in closed form (a handful of ops instead of tf's
- * generic backward pass, which dominates the cost of small probes):
- * dL/dlogits is P − Y (softmax), (σ(z) − t)·mask / Σmask (sigmoid), or
- * −2·s·relu(1 − s·z) / B (squared hinge); then dW = xᵀ·dlogits + l2·W, db = Σ dlogits.
+ * generic backward pass, which dominates the cost of small probes).
  * Checked against tf.grads of `probeObjective` in the tests.
  * @returns `[D·K + K]` (dW row-major, then db).
  */
 export function probeGradient(loss: ProbeLoss, l2: number, x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, target: tf.Tensor2D, mask: tf.Tensor2D | null): tf.Tensor1D {
+  return tf.tidy(() => parameterGradient(l2, x, w, logitGradient(loss, tf.add(tf.matMul(x, w), b) as tf.Tensor2D, target, mask)));
+}
+
+/**
+ * Objective and gradient from one product x·W, packed for one download:
+ * `[1 + D·K + K]` = (objective, dW row-major, db). What L-BFGS calls at every
+ * evaluation; half the products and one host read instead of two.
+ */
+export function probeValueAndGradient(loss: ProbeLoss, l2: number, x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, target: tf.Tensor2D, mask: tf.Tensor2D | null): tf.Tensor1D {
   return tf.tidy(() => {
-    const logits = tf.add(tf.matMul(x, w), b); // [B, K]
-    let dLogits: tf.Tensor2D;
-    if (loss === 'softmax') {
-      dLogits = tf.div(tf.sub(tf.softmax(logits), target), x.shape[0]);
-    } else if (loss === 'sigmoid') {
-      const m = mask ?? tf.onesLike(logits);
-      dLogits = tf.div(tf.mul(tf.sub(tf.sigmoid(logits), target), m), tf.maximum(tf.sum(m), 1));
-    } else {
-      const sign = tf.sub(tf.mul(target, 2), 1);
-      dLogits = tf.mul(tf.mul(sign, tf.relu(tf.sub(1, tf.mul(sign, logits)))), -2 / x.shape[0]);
-    }
-    const dW = tf.add(tf.matMul(x, dLogits, true, false), tf.mul(w, l2)); // [D, K]
-    return tf.concat([tf.reshape(dW, [-1]), tf.sum(dLogits, 0)]) as tf.Tensor1D;
+    const logits = tf.add(tf.matMul(x, w), b) as tf.Tensor2D; // [B, K]
+    const value = tf.add(dataLoss(loss, logits, target, mask), tf.mul(l2 / 2, tf.sum(tf.square(w))));
+    return tf.concat([tf.reshape(value, [1]), parameterGradient(l2, x, w, logitGradient(loss, logits, target, mask))]) as tf.Tensor1D;
   });
 }
 
@@ -203,14 +218,14 @@ type Fit = Pick<LinearProbeModel, 'weights' | 'bias' | 'finalLoss' | 'iterations
 
 function fitLbfgs(c: LinearProbeConfig, x: tf.Tensor2D, y: tf.Tensor2D, m: tf.Tensor2D | null, d: number, k: number): Fit {
   const f = (theta: Float64Array) => {
-    const [value, gradient] = tf.tidy(() => {
+    const packed = tf.tidy(() => {
       const w = tf.tensor2d(Float32Array.from(theta.subarray(0, d * k)), [d, k]);
       const b = tf.tensor1d(Float32Array.from(theta.subarray(d * k)));
-      return [probeObjective(c.loss, c.l2, x, w, b, y, m), probeGradient(c.loss, c.l2, x, w, b, y, m)];
+      return probeValueAndGradient(c.loss, c.l2, x, w, b, y, m);
     });
-    const out = { value: value.dataSync()[0]!, gradient: Float64Array.from(gradient.dataSync()) };
-    tf.dispose([value, gradient]);
-    return out;
+    const values = packed.dataSync();
+    packed.dispose();
+    return { value: values[0]!, gradient: Float64Array.from(values.subarray(1)) };
   };
   const result = lbfgs(f, new Float64Array(d * k + k), { maxIterations: c.maxIterations, gradientTolerance: c.gradientTolerance });
   return {

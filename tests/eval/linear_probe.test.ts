@@ -3,7 +3,7 @@ import { nativeBackend, tf } from '../helpers/tf.ts';
 import { Rng } from '../../lib/util/rng.ts';
 import { matrix } from '../../lib/eval/matrix.ts';
 import { accuracy } from '../../lib/eval/metrics.ts';
-import { fitLinearProbe, probeGradient, probeObjective, probePredict, probeScores, rawSpaceWeights, type LinearProbeConfig } from '../../lib/eval/linear_probe.ts';
+import { fitLinearProbe, probeGradient, probeObjective, probePredict, probeValueAndGradient, probeScores, rawSpaceWeights, type LinearProbeConfig } from '../../lib/eval/linear_probe.ts';
 import { sampleFraction } from '../../lib/eval/sample_fraction.ts';
 
 test.before(async () => {
@@ -99,6 +99,11 @@ test('closed-form probe gradient equals tf autodiff of the objective (all three 
     const expected = [...gw!.dataSync(), ...gb!.dataSync()];
     const actual = probeGradient(loss, 0.3, x, w, b, target, m).dataSync();
     t.true(expected.every((v, i) => Math.abs(v - actual[i]!) < 1e-5), `${loss}: ${actual} vs ${expected}`);
+    // The packed form L-BFGS reads: (objective, gradient) from one product.
+    const packed = probeValueAndGradient(loss, 0.3, x, w, b, target, m).dataSync();
+    t.is(packed.length, 1 + 4 * 3 + 3);
+    t.true(Math.abs(packed[0]! - probeObjective(loss, 0.3, x, w, b, target, m).dataSync()[0]!) < 1e-5, `${loss}: packed objective ${packed[0]}`);
+    t.true(expected.every((v, i) => Math.abs(v - packed[1 + i]!) < 1e-5), `${loss}: packed gradient ${packed.subarray(1)} vs ${expected}`);
   }
 });
 
