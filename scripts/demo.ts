@@ -30,7 +30,7 @@ const opts = new Command()
   .name('demo')
   .description('Generate a cohort, pre-train Med-ST and the reference rows, evaluate, report.')
   .option('--seed <n>', 'seed of the generated cohort (training uses seed 1)', '1')
-  .option('--patients <n>', 'cohort size', '400')
+  .option('--patients <n>', 'cohort size', String(REGIMES.demo.patients))
   .option('--out <dir>', 'demo folder', path.join(root, 'out', 'demo'))
   .parse()
   .opts<{ seed: string; patients: string; out: string }>();
@@ -42,7 +42,7 @@ for (const [name, value] of [['--seed', cohortSeed], ['--patients', patients]] a
     process.exit(1);
   }
 }
-const regime = REGIMES.cpu;
+const regime = REGIMES.demo;
 const demoDir = opts.out;
 const cohortDir = path.join(demoDir, `cohort-s${cohortSeed}-p${patients}`);
 const preparedDir = path.join(demoDir, `prepared-s${cohortSeed}-p${patients}`);
@@ -81,6 +81,7 @@ const config: ComparisonConfig = {
   variants: medstAblation().variants.filter((v) => ['random', 'global', 'medst'].includes(v.name)),
   curves: ['global', 'medst'],
   curveEveryEpochs: regime.curveEveryEpochs,
+  temporalCvRepeats: regime.temporalCvRepeats,
   supervised: true,
   quick: false,
   workDir: path.join(demoDir, `runs-s${cohortSeed}-p${patients}`),

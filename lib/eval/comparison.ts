@@ -19,7 +19,7 @@ import type { ModelChoice, RegimeModels } from '../train/regime.ts';
 import type { TrainableMethod } from '../methods/method.ts';
 import { finalModelDir, runPretraining, type PretrainRunConfig } from '../train/run.ts';
 import { trainSupervisedCeiling } from '../train/supervised_run.ts';
-import type { TrainerConfig } from '../train/trainer.ts';
+import { readMetrics, type TrainerConfig } from '../train/trainer.ts';
 import { writeFileAtomicSync } from '../util/atomic_file.ts';
 import { saveParameters } from '../weights/checkpoint.ts';
 import { variantStages, type ExperimentVariant } from './experiment.ts';
@@ -32,6 +32,8 @@ import { HEADLINE_METRICS, evaluateSuite } from './suite.ts';
 
 /** A run folder's learning curve (one point per finished epoch). */
 export const CURVE_FILE = 'curve.json';
+/** What a learning-curve point holds (evaluateImageFeatures in `curve` mode). */
+const CURVE_METRICS = ['probe_auroc_100', 'temporal_macro_acc', 'temporal_acc'] as const;
 
 /** Everything a comparison needs; one budget for every trained row. */
 export interface ComparisonConfig {
@@ -57,6 +59,8 @@ export interface ComparisonConfig {
   /** Add the supervised-ceiling row (trained with the same budget). */
   supervised: boolean;
   quick: boolean;
+  /** Shuffles of the temporal cross-validation of every row (the regime's; default 3). */
+  temporalCvRepeats?: number;
   /** Runs (checkpoints) go here; results go to `outDir`. */
   workDir: string;
   outDir: string;
@@ -86,7 +90,8 @@ export async function runComparison(config: ComparisonConfig, records: readonly 
 
   add({ row: 'majority', label: label('majority'), kind: 'reference', seed: null, trainSeconds: 0, evalSeconds: 0, metrics: majorityMetrics(records, config.cohortDir) });
   const started = Date.now();
-  const raw = rawPixelMetrics(storeDir, records, config.cohortDir, { crop }, { quick: config.quick });
+  const evaluation = { quick: config.quick, ...(config.temporalCvRepeats ? { temporalCvRepeats: config.temporalCvRepeats } : {}) };
+  const raw = rawPixelMetrics(storeDir, records, config.cohortDir, { crop }, evaluation);
   add({ row: 'raw_pixels', label: label('raw_pixels'), kind: 'reference', seed: null, trainSeconds: 0, evalSeconds: (Date.now() - started) / 1000, metrics: raw });
 
   // Curve points live in the run folder too, so a rerun or a resumed run keeps the epochs it already measured.
@@ -96,24 +101,35 @@ export async function runComparison(config: ComparisonConfig, records: readonly 
     const file = path.join(runDir, CURVE_FILE);
     const curve: LearningCurve = { row, seed, points: fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as LearningCurve).points : [] };
     results.curves.push(curve);
-    return async ({ epochsDone, step, method }: { epochsDone: number; step: number; method: TrainableMethod }) => {
-      if (!isCurveEpoch(epochsDone, config.curveEveryEpochs, lastEpoch)) return;
-      const features = imageFeatureMatrix((f) => method.imageFeatures(f), storeDir, records, crop);
-      const point = { epoch: epochsDone, step, metrics: evaluateImageFeatures(features, records, config.cohortDir, { curve: true }).metrics };
-      curve.points = [...curve.points.filter((p) => p.epoch !== epochsDone), point].sort((a, b) => a.epoch - b.epoch);
+    const addPoint = (point: LearningCurve['points'][number]) => {
+      curve.points = [...curve.points.filter((p) => p.epoch !== point.epoch), point].sort((a, b) => a.epoch - b.epoch);
       fs.mkdirSync(runDir, { recursive: true });
       writeFileAtomicSync(file, JSON.stringify(curve) + '\n');
       save();
     };
+    const onEpochEnd = async ({ epochsDone, step, method }: { epochsDone: number; step: number; method: TrainableMethod }) => {
+      // The last epoch's point is the final evaluation's own numbers (finishCurve): not measured twice.
+      if (epochsDone === lastEpoch || !isCurveEpoch(epochsDone, config.curveEveryEpochs, lastEpoch)) return;
+      const features = imageFeatureMatrix((f) => method.imageFeatures(f), storeDir, records, crop);
+      addPoint({ epoch: epochsDone, step, metrics: evaluateImageFeatures(features, records, config.cohortDir, { curve: true }).metrics });
+    };
+    /** After the final evaluation: its probe and fixed-split temporal numbers are the curve's last point. */
+    const finishCurve = (headline: Record<string, MetricValue>) => {
+      if (curve.points.some((p) => p.epoch === lastEpoch)) return;
+      const metrics = Object.fromEntries(CURVE_METRICS.filter((key) => headline[key]).map((key) => [key, headline[key]!]));
+      addPoint({ epoch: lastEpoch, step: readMetrics(runDir).length, metrics });
+    };
+    return { onEpochEnd, finishCurve };
   };
 
   for (const seed of config.seeds) {
     for (const variant of config.variants) {
       const runStarted = Date.now();
       const run = runConfig(config, variant, seed);
+      let curve: ReturnType<typeof curveOf> | null = null;
       if (variant.pretrain) {
-        const onEpochEnd = config.curves.includes(variant.name) ? curveOf(variant.name, seed, run.out, totalEpochs(variant)) : undefined;
-        const { method } = await runPretraining(run, { log: () => {}, onEpochEnd });
+        curve = config.curves.includes(variant.name) ? curveOf(variant.name, seed, run.out, totalEpochs(variant)) : null;
+        const { method } = await runPretraining(run, { log: () => {}, ...(curve ? { onEpochEnd: curve.onEpochEnd } : {}) });
         method.dispose();
       } else {
         await saveRandomInit(run, records);
@@ -121,8 +137,9 @@ export async function runComparison(config: ComparisonConfig, records: readonly 
       const trainSeconds = (Date.now() - runStarted) / 1000;
       const evalStarted = Date.now();
       const model = await loadFrozenModel(finalModelDir(run.out), { maxTokens: run.trainer.maxTokens });
-      const suite = await evaluateSuite(model, { cohortDir: config.cohortDir, preparedDir: config.preparedDir, imageSize: config.imageSize, records }, { quick: config.quick });
+      const suite = await evaluateSuite(model, { cohortDir: config.cohortDir, preparedDir: config.preparedDir, imageSize: config.imageSize, records }, evaluation);
       model.method.dispose();
+      curve?.finishCurve(suite.headline);
       add({ row: variant.name, label: variant.label, kind: variant.pretrain ? 'pretrained' : 'reference', seed, trainSeconds, evalSeconds: (Date.now() - evalStarted) / 1000, metrics: suite.headline });
     }
     if (config.supervised) {
@@ -145,7 +162,7 @@ export async function runComparison(config: ComparisonConfig, records: readonly 
       const evalStarted = Date.now();
       const features = imageFeatureMatrix((f) => model.imageFeatures(f), storeDir, records, crop);
       model.dispose();
-      const metrics = evaluateImageFeatures(features, records, config.cohortDir, { quick: config.quick }).metrics;
+      const metrics = evaluateImageFeatures(features, records, config.cohortDir, evaluation).metrics;
       add({ row: 'supervised', label: label('supervised'), kind: 'reference', seed, trainSeconds, evalSeconds: (Date.now() - evalStarted) / 1000, metrics });
     }
   }

@@ -37,6 +37,8 @@ export interface ImageEvaluationOptions {
   quick?: boolean;
   /** Skip the cross-validated temporal accuracy and the 1/10 % probes (cheap enough to run every epoch). */
   curve?: boolean;
+  /** Shuffles of the patient-grouped temporal cross-validation, each 5 folds (default 3; quick: 1). */
+  temporalCvRepeats?: number;
 }
 
 const mean = (values: number[]) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : Number.NaN);
@@ -107,7 +109,9 @@ export function evaluateImageFeatures(image: Matrix, records: readonly ManifestR
         .filter(([, labels]) => new Set(labels.flatMap((v, i) => (v !== null ? [input.subjectIds[i]] : []))).size >= folds)
         .map(([finding]) => finding);
       if (cvFindings.length) {
-        temporalCv = crossValidateTemporal(input, { folds, seeds: options.quick ? [0] : [0, 1, 2], findings: cvFindings });
+        const repeats = options.quick ? 1 : (options.temporalCvRepeats ?? 3);
+        if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`evaluateImageFeatures: temporalCvRepeats must be a positive integer, got ${repeats}`);
+        temporalCv = crossValidateTemporal(input, { folds, seeds: Array.from({ length: repeats }, (_, i) => i), findings: cvFindings });
         metrics.temporal_cv_acc = { value: mean(temporalCv.findings.filter((f) => f.pairs > 0).map((f) => f.accuracy.mean)), n: pairs.length };
       }
     }

@@ -34,6 +34,8 @@ export interface SuiteData {
 /** How much work: `quick` shrinks folds, seeds and decoder training for CI. */
 export interface SuiteOptions {
   quick?: boolean;
+  /** Shuffles of the temporal cross-validation (evaluateImageFeatures' default unless given). */
+  temporalCvRepeats?: number;
 }
 
 /** One value (with its evaluation-set size) per headline metric: the table's columns. */
@@ -90,7 +92,7 @@ export async function evaluateSuite(model: FrozenModel, data: SuiteData, options
   const emb = await embedRecords(model, storeDir, records);
   const rowOf = new Map(emb.ids.map((id, i) => [id, i]));
   // Probes and temporal classification read the encoder's features (as MGCA and Med-ST do).
-  const imageOnly = evaluateImageFeatures(emb.imageFeatures, records, data.cohortDir, { quick });
+  const imageOnly = evaluateImageFeatures(emb.imageFeatures, records, data.cohortDir, { quick, ...(options.temporalCvRepeats ? { temporalCvRepeats: options.temporalCvRepeats } : {}) });
   const headline: Headline = { ...imageOnly.metrics };
   const { temporalCv, temporalSplit } = imageOnly;
 

@@ -92,7 +92,12 @@ test('learning-curve points: every N epochs and after the last, for the regimes 
   t.deepEqual(epochs(2, 12), [2, 4, 6, 8, 10, 12]);
   t.deepEqual(epochs(5, 12), [5, 10, 12], 'the last epoch even when it is not a multiple');
   t.deepEqual(epochs(1, 3), [1, 2, 3]);
-  // The cpu regime's points fall on the Med-ST curriculum's stage ends (4 epochs per slot).
-  const { epochsPerSlot, curveEveryEpochs } = REGIMES.cpu;
-  t.is(epochsPerSlot % curveEveryEpochs, 0);
+  // The cpu and demo regimes' points fall on the Med-ST curriculum's stage ends (every slot's last epoch).
+  for (const name of ['cpu', 'demo'] as const) {
+    const { epochsPerSlot, curveEveryEpochs } = REGIMES[name];
+    t.is(epochsPerSlot % curveEveryEpochs, 0, name);
+    const last = 3 * epochsPerSlot;
+    t.true([epochsPerSlot, 2 * epochsPerSlot, last].every((end) => isCurveEpoch(end, curveEveryEpochs, last)), `${name}: a point at every stage end`);
+  }
+  t.deepEqual(epochs(REGIMES.demo.curveEveryEpochs, 3 * REGIMES.demo.epochsPerSlot), [4, 8, 12], 'the demo: stage ends only');
 });

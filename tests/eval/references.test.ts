@@ -90,6 +90,15 @@ test('evaluateImageFeatures: features that encode the labels probe at 1, constan
   t.throws(() => evaluateImageFeatures(matrix(new Float32Array(3), 1, 3), records, cohort), { message: /1 feature rows for/ });
 });
 
+test('evaluateImageFeatures: the temporal cross-validation runs the requested shuffles (3 by default)', (t) => {
+  const cohort = path.join(dir, 'cohort');
+  const features = matrix(Float32Array.from(records.flatMap((r) => competitionTargets(r).map((v, j) => v + 0.01 * j))), records.length, 5);
+  const shuffles = (options: { temporalCvRepeats?: number }) => evaluateImageFeatures(features, records, cohort, options).temporalCv!.findings.find((f) => f.pairs > 0)!.seeds.length;
+  t.is(shuffles({}), 3);
+  t.is(shuffles({ temporalCvRepeats: 1 }), 1);
+  t.throws(() => evaluateImageFeatures(features, records, cohort, { temporalCvRepeats: 0 }), { message: /temporalCvRepeats must be a positive integer, got 0/ });
+});
+
 test('chance recall@k counts every identical text as relevant (exact small cases)', (t) => {
   // k = 1: "a" queries have 2 relevant of 4 (1/2), "b" and "c" one (1/4).
   t.true(Math.abs(randomRecallAt(['a', 'a', 'b', 'c'], 1) - 0.375) < 1e-12);
