@@ -9,7 +9,7 @@
  * of its encoder; configs/experiments/method-ablations.json adds their own
  * ablations). By default only global-only and staged Med-ST are trained, which
  * fits two seeds in the 2-hour budget of a 2-core machine (≈ 75 min);
- * `--variants all` trains every row of the files (≈ 4–5 h there). Each is
+ * `--variants all` trains every row of the files (≈ 3–4 h there). Each is
  * pre-trained with the same budget and seeds in the `cpu` regime
  * (lib/train/regime.ts), every downstream evaluation, and learning curves for
  * global-only, Med-ST, PRIOR, IMITATE and MPMA. Writes results/ (results.md, results.json,
