@@ -28,7 +28,7 @@ import { evaluateImageFeatures, type MetricValue } from './image_evaluation.ts';
 import { imageFeatureMatrix } from './image_features.ts';
 import { majorityMetrics, rawPixelMetrics } from './references.ts';
 import { REFERENCE_ROWS, writeComparison, type ComparisonResults, type LearningCurve, type RunResult } from './results.ts';
-import { HEADLINE_METRICS, evaluateSuite } from './suite.ts';
+import { HEADLINE_METRICS, evaluateSuite, type SuiteOptions } from './suite.ts';
 
 /** A run folder's learning curve (one point per finished epoch). */
 export const CURVE_FILE = 'curve.json';
@@ -90,7 +90,7 @@ export async function runComparison(config: ComparisonConfig, records: readonly 
 
   add({ row: 'majority', label: label('majority'), kind: 'reference', seed: null, trainSeconds: 0, evalSeconds: 0, metrics: majorityMetrics(records, config.cohortDir) });
   const started = Date.now();
-  const evaluation = { quick: config.quick, ...(config.temporalCvRepeats ? { temporalCvRepeats: config.temporalCvRepeats } : {}) };
+  const evaluation: SuiteOptions = { quick: config.quick, ...(config.temporalCvRepeats ? { temporalCvRepeats: config.temporalCvRepeats } : {}) };
   const raw = rawPixelMetrics(storeDir, records, config.cohortDir, { crop }, evaluation);
   add({ row: 'raw_pixels', label: label('raw_pixels'), kind: 'reference', seed: null, trainSeconds: 0, evalSeconds: (Date.now() - started) / 1000, metrics: raw });
 

@@ -13,7 +13,7 @@ import { imageStoreDir } from '../data/prepare.ts';
 import { readMsCxrTSentencePairs } from '../data/ms_cxr_t.ts';
 import { decodeSiimMasks, readSiimRle } from '../data/rle.ts';
 import { embedRecords, embedTexts, patchFeatures, type FrozenModel, type RecordEmbeddings } from './embed.ts';
-import { evaluateImageFeatures, type MetricValue } from './image_evaluation.ts';
+import { evaluateImageFeatures, type ImageEvaluationOptions, type MetricValue } from './image_evaluation.ts';
 import { selectRows, type Matrix } from './matrix.ts';
 import { retrieval, type RetrievalResult } from './retrieval.ts';
 import { balancedSegmentationRows, evaluateSegmentation, maskPresence, selectMasks, type MaskStack, type PatchGrid, type SegmentationResult } from './segmentation.ts';
@@ -31,12 +31,8 @@ export interface SuiteData {
   records: readonly ManifestRecord[];
 }
 
-/** How much work: `quick` shrinks folds, seeds and decoder training for CI. */
-export interface SuiteOptions {
-  quick?: boolean;
-  /** Shuffles of the temporal cross-validation (evaluateImageFeatures' default unless given). */
-  temporalCvRepeats?: number;
-}
+/** How much work: `quick` shrinks folds, seeds and decoder training for CI; `temporalCvRepeats` sets the temporal cross-validation's shuffles. */
+export type SuiteOptions = Pick<ImageEvaluationOptions, 'quick' | 'temporalCvRepeats'>;
 
 /** One value (with its evaluation-set size) per headline metric: the table's columns. */
 export type Headline = Record<string, MetricValue>;
@@ -92,7 +88,7 @@ export async function evaluateSuite(model: FrozenModel, data: SuiteData, options
   const emb = await embedRecords(model, storeDir, records);
   const rowOf = new Map(emb.ids.map((id, i) => [id, i]));
   // Probes and temporal classification read the encoder's features (as MGCA and Med-ST do).
-  const imageOnly = evaluateImageFeatures(emb.imageFeatures, records, data.cohortDir, { quick, ...(options.temporalCvRepeats ? { temporalCvRepeats: options.temporalCvRepeats } : {}) });
+  const imageOnly = evaluateImageFeatures(emb.imageFeatures, records, data.cohortDir, options);
   const headline: Headline = { ...imageOnly.metrics };
   const { temporalCv, temporalSplit } = imageOnly;
 
