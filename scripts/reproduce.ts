@@ -33,16 +33,21 @@ const root = path.resolve(import.meta.dirname, '..');
  * The ablation's intermediate rows and the other methods take 3–4 more hours on 2 cores (lab notebook §34).
  */
 const DEFAULT_VARIANTS = ['global', 'medst'];
+/** A repeated list option adds to the list (commander would keep only the last, silently). */
+function joinLists(value: string, previous: string | undefined): string {
+  return previous === undefined ? value : `${previous},${value}`;
+}
+
 const opts = new Command()
   .name('reproduce')
   .description('The papers\' comparisons on the synthetic cohort (Med-ST ablation; Med-ST, PRIOR, IMITATE and MPMA), with reference rows.')
   .option('--quick', 'CI setting: tiny cohort and model, one seed, short evaluations', false)
-  .option('--seeds <list>', 'comma-separated training seeds (default 1,2; quick: 1)')
+  .option('--seeds <list>', 'comma-separated training seeds (default 1,2; quick: 1); repeating the option adds to the list', joinLists)
   .option('--patients <n>', 'cohort size (default: the regime\'s, 1000; quick: 40)')
   .option('--cohort-seed <n>', 'seed of the generated cohort', '2024')
   .option('--epochs-per-slot <n>', 'epochs per schedule slot; every trained row gets 3 slots (default: the regime\'s)')
   .option('--experiment <files>', 'the rows to run, as data: comma-separated experiment files (configs/experiments/*.json)', [experimentFile('medst-ablation'), experimentFile('methods')].join(','))
-  .option('--variants <list>', `pre-trained rows to run, or "all" (default: ${DEFAULT_VARIANTS.join(',')}; quick: all)`)
+  .option('--variants <list>', `pre-trained rows to run, or "all" (default: ${DEFAULT_VARIANTS.join(',')}; quick: all); repeating the option adds to the list`, joinLists)
   .option('--no-supervised', 'skip the supervised-ceiling row')
   .option('--out <dir>', 'results folder', path.join(root, 'results'))
   .option('--work <dir>', 'cohort, prepared data and runs', path.join(root, 'out', 'reproduce'))
