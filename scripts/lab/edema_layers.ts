@@ -9,13 +9,12 @@ import { initBackend } from '../../lib/backend.ts';
 import { readManifest } from '../../lib/data/manifest.ts';
 import { imageStoreDir } from '../../lib/data/prepare.ts';
 import { imageFeatureMatrix } from '../../lib/eval/image_features.ts';
-import { temporalPairsOf } from '../../lib/eval/image_evaluation.ts';
 import { selectRows, type Matrix } from '../../lib/eval/matrix.ts';
 import { fitPca, projectPca } from '../../lib/eval/pca.ts';
 import { downsampledPixels, rawPixelFeatures } from '../../lib/eval/raw_pixels.ts';
-import { fixedSplitTemporal, pairFeatures, temporalLabelsFromPairs } from '../../lib/eval/temporal_classification.ts';
 import type { VisionTransformer } from '../../lib/models/vit.ts';
 import { frozenModelFrom } from './model_source.ts';
+import { macroByFinding, temporalPerFinding } from './temporal_per_finding.ts';
 
 await initBackend({ log: () => {} });
 const [prepared, cohort, size, crop, source] = process.argv.slice(2) as [string, string, string, string, string];
@@ -37,17 +36,9 @@ const features: Array<[string, Matrix]> = [
   ['raw_pixels', rawPixelFeatures(store, records, { crop: Number(crop) })],
 ];
 model.method.dispose();
-const rowOf = new Map(records.map((r, i) => [r.id, i]));
-const splitOf = new Map(records.map((r) => [r.id, r.split]));
-const pairs = temporalPairsOf(cohort, new Set(rowOf.keys()));
-const isTest = pairs.map((p) => splitOf.get(p.dicomId) !== 'train');
 for (const [name, x] of features) {
-  const input = { features: pairFeatures(selectRows(x, pairs.map((p) => rowOf.get(p.dicomId)!)), selectRows(x, pairs.map((p) => rowOf.get(p.previousDicomId)!))), ...temporalLabelsFromPairs(pairs) };
-  const findings = Object.entries(input.labels)
-    .filter(([, labels]) => labels.some((v, i) => v !== null && isTest[i]) && labels.some((v, i) => v !== null && !isTest[i]))
-    .map(([finding]) => finding);
-  const split = fixedSplitTemporal(input, isTest, { findings });
-  const line = { script: 'edema_layers', source: source.slice(0, 80), features: name, width: x.cols, temporal_macro_acc: +split.meanMacroAccuracy.toFixed(4), perFinding: Object.fromEntries(split.findings.map((f) => [f.finding, +f.macroAccuracy.toFixed(3)])) };
+  const split = temporalPerFinding(x, records, cohort);
+  const line = { script: 'edema_layers', source: source.slice(0, 80), features: name, width: x.cols, temporal_macro_acc: +split.meanMacroAccuracy.toFixed(4), perFinding: macroByFinding(split) };
   console.log('RESULT', JSON.stringify(line));
   fs.appendFileSync(process.env.LAB_RESULTS ?? 'lab-results.jsonl', JSON.stringify(line) + '\n');
 }
