@@ -14,7 +14,7 @@ import { fitLinearProbe, probeScores } from './linear_probe.ts';
 import { selectRows, type Matrix } from './matrix.ts';
 import { rocAucMultiLabel } from './metrics.ts';
 import { sampleFraction } from './sample_fraction.ts';
-import { crossValidateTemporal, fixedSplitTemporal, pairFeatures, temporalLabelsFromPairs, type TemporalCvResult, type TemporalSplitResult } from './temporal_classification.ts';
+import { crossValidateTemporal, fixedSplitTemporal, pairFeatures, temporalLabelsFromPairs, type TemporalCvResult, type TemporalPairsInput, type TemporalSplitResult } from './temporal_classification.ts';
 
 /** A metric and the number of evaluation items behind it (images, pairs, sentences). */
 export interface MetricValue {
@@ -56,6 +56,25 @@ export function temporalPairsOf(cohortDir: string, ids: ReadonlySet<string>): Ms
 }
 
 /**
+ * The temporal task's inputs from `[N, W]` features of `records` (row i ↔ records[i]):
+ * `[current ‖ previous]` rows of the MS-CXR-T pairs whose two images are both in
+ * `records`, which pairs are held out (current image outside `train`), and the findings
+ * with labelled pairs on both sides (small cohorts can leave one without).
+ */
+export function temporalSplitInput(image: Matrix, records: readonly ManifestRecord[], cohortDir: string): { input: TemporalPairsInput; isTest: boolean[]; findings: string[] } {
+  const rowOf = new Map(records.map((r, i) => [r.id, i]));
+  const splitOf = new Map(records.map((r) => [r.id, r.split]));
+  const pairs = temporalPairsOf(cohortDir, new Set(rowOf.keys()));
+  const features = pairFeatures(selectRows(image, pairs.map((p) => rowOf.get(p.dicomId)!)), selectRows(image, pairs.map((p) => rowOf.get(p.previousDicomId)!)));
+  const input = { features, ...temporalLabelsFromPairs(pairs) };
+  const isTest = pairs.map((p) => splitOf.get(p.dicomId) !== 'train');
+  const findings = Object.entries(input.labels)
+    .filter(([, labels]) => labels.some((v, i) => v !== null && isTest[i]) && labels.some((v, i) => v !== null && !isTest[i]))
+    .map(([finding]) => finding);
+  return { input, isTest, findings };
+}
+
+/**
  * Probes and temporal classification on `image` ([N, D], row i ↔ records[i]).
  * Probes: sigmoid logistic regression on the five competition labels, trained on
  * the `train` split, macro AUROC on the rest. Temporal: [current ‖ previous]
@@ -86,16 +105,8 @@ export function evaluateImageFeatures(image: Matrix, records: readonly ManifestR
 
   let temporalCv: TemporalCvResult | null = null;
   let temporalSplit: TemporalSplitResult | null = null;
-  const pairs = temporalPairsOf(cohortDir, new Set(rowOf.keys()));
-  if (pairs.length >= 10) {
-    const features = pairFeatures(selectRows(image, pairs.map((p) => rowOf.get(p.dicomId)!)), selectRows(image, pairs.map((p) => rowOf.get(p.previousDicomId)!)));
-    const input = { features, ...temporalLabelsFromPairs(pairs) };
-    const splitOf = new Map(records.map((r) => [r.id, r.split]));
-    const isTest = pairs.map((p) => splitOf.get(p.dicomId) !== 'train');
-    // Small cohorts can leave a finding without training or test pairs: evaluate the others.
-    const findings = Object.entries(input.labels)
-      .filter(([, labels]) => labels.some((v, i) => v !== null && isTest[i]) && labels.some((v, i) => v !== null && !isTest[i]))
-      .map(([finding]) => finding);
+  const { input, isTest, findings } = temporalSplitInput(image, records, cohortDir);
+  if (isTest.length >= 10) {
     temporalSplit = findings.length ? fixedSplitTemporal(input, isTest, { findings }) : null;
     const testPairs = isTest.filter(Boolean).length;
     if (temporalSplit) {
@@ -112,7 +123,7 @@ export function evaluateImageFeatures(image: Matrix, records: readonly ManifestR
         const repeats = options.quick ? 1 : (options.temporalCvRepeats ?? 3);
         if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`evaluateImageFeatures: temporalCvRepeats must be a positive integer, got ${repeats}`);
         temporalCv = crossValidateTemporal(input, { folds, seeds: Array.from({ length: repeats }, (_, i) => i), findings: cvFindings });
-        metrics.temporal_cv_acc = { value: mean(temporalCv.findings.filter((f) => f.pairs > 0).map((f) => f.accuracy.mean)), n: pairs.length };
+        metrics.temporal_cv_acc = { value: mean(temporalCv.findings.filter((f) => f.pairs > 0).map((f) => f.accuracy.mean)), n: isTest.length };
       }
     }
   }
