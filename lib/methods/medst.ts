@@ -1,8 +1,10 @@
 /**
  * Med-ST (methods §1): a ViT with a Mixture of View Experts and a BERT encoder,
- * global and local projection heads, and the objectives of §1.3–1.5. This file
- * only composes: encoders give features, objectives give losses, and the
- * trainer weights the terms by the active stage.
+ * global and local projection heads, and the objectives of §1.3–1.5; plus an
+ * optional masked-patch reconstruction term that is the project's addition,
+ * off unless the config turns it on. This file only composes: encoders give
+ * features, objectives give losses, and the trainer weights the terms by the
+ * active stage.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { resolveBertConfig, type BertConfigInput } from '../configs/bert.ts';
@@ -12,7 +14,10 @@ import type { HostBatch, TensorBatch } from '../data/batches.ts';
 import { BertEncoder } from '../models/bert.ts';
 import { AlignmentHeads } from '../models/alignment_heads.ts';
 import { ParameterSet } from '../models/params.ts';
+import { PixelDecoder } from '../models/pixel_decoder.ts';
 import { VisionTransformer } from '../models/vit.ts';
+import { hideMaskedPatches, maskedPatchLoss, patchify } from '../objectives/masked_modeling.ts';
+import { samplePatchMask } from '../objectives/masking.ts';
 import type { ScheduleRules, StageConfig } from '../train/schedule.ts';
 import { globalContrastiveLoss } from '../objectives/global_contrastive.ts';
 import { localAlignmentLoss } from '../objectives/local_alignment.ts';
@@ -37,15 +42,48 @@ export interface MedSTConfig {
   learnGlobalTemperature: boolean;
   /** λ of the log-variance term of RMR. */
   varianceLambda: number;
+  /**
+   * Masked-patch reconstruction of the frontal view (MAE) as an extra `mim`
+   * term: a project addition, not part of the paper's method (§1), null = off.
+   * docs/lab-notebook.md §36 is why it exists.
+   */
+  reconstruction: MedSTReconstructionConfig | null;
   /** Seed of the initial weights. */
   seed: number;
 }
+
+/** Med-ST's optional reconstruction term: MAE on the frontal view through the same ViT. */
+export interface MedSTReconstructionConfig {
+  /** Fraction of the frontal view's patches hidden (MAE: 0.75). */
+  maskRatio: number;
+  /** The plain (image-only) pixel decoder: width, heads, MLP width, self-attention blocks. */
+  decoder: { width: number; heads: number; mlpHidden: number; depth: number };
+  /** Score the pixels normalised per patch (MAE's norm_pix_loss). */
+  normalisePixels: boolean;
+}
+
+/** What `reconstruction: {}` in overrides turns on. */
+export const MEDST_RECONSTRUCTION_DEFAULTS: MedSTReconstructionConfig = {
+  maskRatio: 0.75,
+  decoder: { width: 128, heads: 4, mlpHidden: 512, depth: 2 },
+  normalisePixels: true,
+};
+
+/** Overrides accepted by `medstConfig` (nested fields merge; `reconstruction: {}` turns the term on with its defaults). */
+export type MedSTConfigInput = Partial<Omit<MedSTConfig, 'reconstruction' | 'vision' | 'text' | 'head' | 'temperatures'>> & {
+  vision?: ViTConfigInput;
+  text?: BertConfigInput;
+  head?: Partial<MedSTConfig['head']>;
+  temperatures?: Partial<MedSTConfig['temperatures']>;
+  reconstruction?: (Partial<Omit<MedSTReconstructionConfig, 'decoder'>> & { decoder?: Partial<MedSTReconstructionConfig['decoder']> }) | null;
+};
 
 const COMMON = {
   useLateral: true,
   temperatures: { global: 0.07, local: 0.1, temporal: 0.1 },
   learnGlobalTemperature: false,
   varianceLambda: 0.001,
+  reconstruction: null,
   seed: 0,
 } as const;
 
@@ -91,8 +129,12 @@ export interface MedSTEmbeddings {
   wordMask: tf.Tensor2D;
 }
 
-/** Med-ST's loss terms: global and local alignment, forward mapping classification, reverse mapping regression. */
-export const MEDST_LOSS_NAMES = ['global', 'local', 'fmc', 'rmr'] as const;
+/**
+ * Med-ST's loss terms: global and local alignment, forward mapping
+ * classification, reverse mapping regression, and the optional masked-patch
+ * reconstruction (`mim`, only with `config.reconstruction`).
+ */
+export const MEDST_LOSS_NAMES = ['global', 'local', 'fmc', 'rmr', 'mim'] as const;
 
 /** What a Med-ST schedule is checked against: its loss names, and temporal terms only on chunks of 2 or more. */
 export const MEDST_SCHEDULE_RULES: ScheduleRules = {
@@ -125,7 +167,9 @@ export class MedST implements PretrainingMethod {
   }
 
   checkStage(stage: StageConfig): string | null {
-    return MEDST_SCHEDULE_RULES.checkStage!(stage);
+    const general = MEDST_SCHEDULE_RULES.checkStage!(stage);
+    if (general) return general;
+    return (stage.losses['mim'] ?? 0) > 0 && !this.pixelDecoder ? 'the mim term needs config.reconstruction (e.g. overrides {"reconstruction": {}})' : null;
   }
 
   readonly config: MedSTConfig;
@@ -136,6 +180,8 @@ export class MedST implements PretrainingMethod {
   readonly heads: AlignmentHeads;
   /** log(1/τ_global) when the temperature is learned. */
   readonly logitScale: tf.Variable | null;
+  /** The reconstruction term's decoder, when `config.reconstruction` is set. */
+  readonly pixelDecoder: PixelDecoder | null;
 
   /** @param config a full config (e.g. a preset with overrides); `text.vocabSize` must match the tokenizer. */
   constructor(config: MedSTConfig) {
@@ -145,6 +191,17 @@ export class MedST implements PretrainingMethod {
     this.text = new BertEncoder(this.params.child('text'), config.text);
     this.heads = new AlignmentHeads(this.params, config.head, { image: this.image.config.width, text: this.text.config.width });
     this.logitScale = config.learnGlobalTemperature ? this.params.create('logit_scale', [], { kind: 'constant', value: Math.log(1 / config.temperatures.global) }) : null;
+    const r = config.reconstruction;
+    const p = this.image.config.patchSize;
+    this.pixelDecoder = r
+      ? new PixelDecoder(this.params.child('pixel_decoder'), {
+          inputWidth: this.image.config.width,
+          patches: this.image.numPatches,
+          patchPixels: p * p * this.image.config.inChannels,
+          fusion: { ...r.decoder, layers: 0, memorySlots: 0, layerNormEps: 1e-6 },
+          depth: r.decoder.depth,
+        })
+      : null;
   }
 
   /** τ of the global loss: the fixed one, or exp(−min(logit_scale, log 100)) when learned. */
@@ -232,7 +289,28 @@ export class MedST implements PretrainingMethod {
       if (wantFmc) terms.fmc = tf.add(out.fmcUToV!, out.fmcVToU!) as tf.Scalar;
       if (wantRmr) terms.rmr = tf.add(out.rmrUToV!, out.rmrVToU!) as tf.Scalar;
     }
+    if ((stage.losses.mim ?? 0) > 0) terms.mim = this.reconstructionLoss(tensors.frontal, random);
     return terms;
+  }
+
+  /**
+   * MAE on the frontal view: hide a random `maskRatio` of its patches (drawn
+   * from fork 3 of the step's source, so a resumed run hides the same ones),
+   * encode the visible ones through the frontal expert, and score the
+   * decoder's pixels on the hidden ones.
+   */
+  reconstructionLoss(frontal: tf.Tensor4D, random: Rng): tf.Scalar {
+    const r = this.config.reconstruction;
+    if (!r || !this.pixelDecoder) throw new Error('MedST.reconstructionLoss: config.reconstruction is null');
+    const rows = frontal.shape[0];
+    const n = this.image.numPatches;
+    const p = this.image.config.patchSize;
+    const mask = samplePatchMask(rows, n, r.maskRatio, random.fork(3));
+    return tf.tidy(() => {
+      const visible = this.image.forwardVisible(hideMaskedPatches(frontal, mask.masked, p), mask.visible, mask.keep, true).local; // [B, keep, W]
+      const pixels = this.pixelDecoder!.forward(visible, mask.visible, null); // [B, P, p²]
+      return maskedPatchLoss(pixels, patchify(frontal, p), tf.tensor2d(mask.masked, [rows, n]), { normalise: r.normalisePixels });
+    });
   }
 
   describe(): { method: string } & Record<string, unknown> {
@@ -245,9 +323,9 @@ export class MedST implements PretrainingMethod {
 }
 
 /** A Med-ST config from a preset name plus overrides (the text vocabulary size from the tokenizer). */
-export function medstConfig(preset: MedSTPreset, overrides: Partial<MedSTConfig> & { vocabSize: number }): MedSTConfig {
-  const base = MEDST_PRESETS[preset];
-  const { vocabSize, ...rest } = overrides;
+export function medstConfig(preset: MedSTPreset, overrides: MedSTConfigInput & { vocabSize: number }): MedSTConfig {
+  const base: MedSTConfig = MEDST_PRESETS[preset];
+  const { vocabSize, reconstruction, ...rest } = overrides;
   const config: MedSTConfig = {
     ...base,
     ...rest,
@@ -255,15 +333,30 @@ export function medstConfig(preset: MedSTPreset, overrides: Partial<MedSTConfig>
     text: { ...base.text, ...rest.text, vocabSize },
     head: { ...base.head, ...rest.head },
     temperatures: { ...base.temperatures, ...rest.temperatures },
+    reconstruction: reconstruction === undefined ? base.reconstruction : reconstruction === null ? null : { ...MEDST_RECONSTRUCTION_DEFAULTS, ...reconstruction, decoder: { ...MEDST_RECONSTRUCTION_DEFAULTS.decoder, ...reconstruction.decoder } },
   };
   // Validate early, with the presets' own resolvers.
-  resolveViTConfig(config.vision);
+  const vision = resolveViTConfig(config.vision);
   resolveBertConfig(config.text);
+  checkReconstruction(config.reconstruction, vision.patchSize);
   return config;
 }
 
-/** The config a Med-ST checkpoint's description holds (older checkpoints predate the learned temperature). */
+/** Throws naming the field of a bad reconstruction config. */
+function checkReconstruction(r: MedSTReconstructionConfig | null, patchSize: number): void {
+  if (r === null) return;
+  if (!(typeof r.maskRatio === 'number' && r.maskRatio > 0 && r.maskRatio < 1)) throw new Error(`Med-ST config: reconstruction.maskRatio must be in (0, 1), got ${JSON.stringify(r.maskRatio)}`);
+  for (const key of ['width', 'heads', 'mlpHidden'] as const) {
+    if (!(Number.isInteger(r.decoder[key]) && r.decoder[key] > 0)) throw new Error(`Med-ST config: reconstruction.decoder.${key} must be a positive integer, got ${JSON.stringify(r.decoder[key])}`);
+  }
+  if (!(Number.isInteger(r.decoder.depth) && r.decoder.depth >= 0)) throw new Error(`Med-ST config: reconstruction.decoder.depth must be a non-negative integer, got ${JSON.stringify(r.decoder.depth)}`);
+  if (r.decoder.width % r.decoder.heads !== 0) throw new Error(`Med-ST config: reconstruction.decoder.width ${r.decoder.width} is not divisible by its ${r.decoder.heads} heads`);
+  if (typeof r.normalisePixels !== 'boolean') throw new Error(`Med-ST config: reconstruction.normalisePixels must be true or false, got ${JSON.stringify(r.normalisePixels)}`);
+  if (r.normalisePixels && patchSize < 2) throw new Error('Med-ST config: reconstruction.normalisePixels needs patches of 2 or more pixels');
+}
+
+/** The config a Med-ST checkpoint's description holds (older checkpoints predate the learned temperature and the reconstruction term). */
 export function medstConfigFromDescription(described: MedSTConfig): MedSTConfig {
   const { vision, text, head, useLateral, temperatures, varianceLambda, seed } = described;
-  return { vision, text, head, useLateral, temperatures, learnGlobalTemperature: described.learnGlobalTemperature ?? false, varianceLambda, seed };
+  return { vision, text, head, useLateral, temperatures, learnGlobalTemperature: described.learnGlobalTemperature ?? false, varianceLambda, reconstruction: described.reconstruction ?? null, seed };
 }

@@ -35,7 +35,7 @@ import { PixelDecoder } from '../models/pixel_decoder.ts';
 import { VisionTransformer } from '../models/vit.ts';
 import { globalContrastiveLoss } from '../objectives/global_contrastive.ts';
 import { localAlignmentLoss } from '../objectives/local_alignment.ts';
-import { maskedPatchLoss, maskedTokenLoss, patchify } from '../objectives/masked_modeling.ts';
+import { hideMaskedPatches, maskedPatchLoss, maskedTokenLoss, patchify } from '../objectives/masked_modeling.ts';
 import { samplePatchMask, sampleTokenMask, type PatchMask, type TokenMask } from '../objectives/masking.ts';
 import type { ScheduleRules, StageConfig } from '../train/schedule.ts';
 import type { Rng } from '../util/rng.ts';
@@ -226,18 +226,6 @@ export class Mpma implements PretrainingMethod {
     };
   }
 
-  /** [B, C, C, 1] the images with their masked patches set to 0. */
-  private hideMasked(frontal: tf.Tensor4D, masked: Float32Array): tf.Tensor4D {
-    const [b, c] = frontal.shape;
-    const p = this.image.config.patchSize;
-    const g = c / p;
-    return tf.tidy(() => {
-      const keepGrid = tf.sub(1, tf.tensor(masked, [b, g, 1, g, 1])); // [B, g, 1, g, 1]
-      const keepPixels = tf.reshape(tf.tile(keepGrid, [1, 1, p, 1, p]), [b, c, c, 1]);
-      return tf.mul(frontal, keepPixels) as tf.Tensor4D;
-    });
-  }
-
   /**
    * Both reconstructions of a masked pair.
    * @returns pixels [B, P, p²] predicted for every patch, and logits [B, L, V]
@@ -246,14 +234,14 @@ export class Mpma implements PretrainingMethod {
     return tf.tidy(() => {
       const { patches, tokens } = masks;
       const b = text.rows;
-      const visual = this.image.forwardVisible(this.hideMasked(frontal, patches.masked), patches.visible, patches.keep, training).local; // [B, keep, Wv]
+      const visual = this.image.forwardVisible(hideMaskedPatches(frontal, patches.masked, this.image.config.patchSize), patches.visible, patches.keep, training).local; // [B, keep, Wv]
       const hidden = this.text.hiddenStates({ inputIds: tokens.inputIds, attentionMask: text.attentionMask, batchSize: b, seqLength: text.maxTokens }); // [B, L, Wt]
       const textTokens = linear(hidden, this.textToFusion) as tf.Tensor3D; // [B, L, F]
       const out: { pixels?: tf.Tensor3D; logits?: tf.Tensor3D } = {};
       if (want.mlm) out.logits = this.mlmHead.forward(this.textFusion.forward(textTokens, linear(visual, this.visualToFusion) as tf.Tensor3D));
       if (want.mim) {
         const textMask = tf.tensor2d(Float32Array.from(text.attentionMask), [b, text.maxTokens]);
-        out.pixels = this.pixelDecoder.forward(visual, patches.visible, textTokens, textMask);
+        out.pixels = this.pixelDecoder.forward(visual, patches.visible, { tokens: textTokens, mask: textMask });
       }
       return out;
     });
@@ -334,7 +322,7 @@ export class Mpma implements PretrainingMethod {
       }
       const masked = tf.reshape(tf.tensor2d(masks.patches.masked, [b, this.image.numPatches]), [b, this.image.numPatches, 1]);
       const pasted = tf.add(tf.mul(shown, masked), tf.mul(target, tf.sub(1, masked))); // [B, P, p²]
-      return { pasted: unpatchify(pasted as tf.Tensor3D, c, p), hidden: this.hideMasked(frontal, masks.patches.masked), predicted: tf.argMax(logits!, -1) };
+      return { pasted: unpatchify(pasted as tf.Tensor3D, c, p), hidden: hideMaskedPatches(frontal, masks.patches.masked, p), predicted: tf.argMax(logits!, -1) };
     });
     const out: MpmaReconstruction = {
       crop: c,

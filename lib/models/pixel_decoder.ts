@@ -1,10 +1,11 @@
 /**
- * MPMA's light pixel decoder (methods §4, the project's reading): MAE's
- * decoder with a cross-modal step. The encoder's visible tokens are projected
- * to the decoder width, a shared mask token fills every masked position, the
- * decoder's own position embeddings are added, image queries attend to the
- * report's tokens (cross-modal fusion), a few self-attention blocks follow, and
- * a linear layer predicts each patch's p² pixels.
+ * A light MAE pixel decoder, optionally cross-modal. The encoder's visible
+ * tokens are projected to the decoder width, a shared mask token fills every
+ * masked position, the decoder's own position embeddings are added, image
+ * queries attend to the report's tokens when the fusion has layers (MPMA,
+ * methods §4, the project's reading; 0 layers is plain MAE, Med-ST's optional
+ * reconstruction term), a few self-attention blocks follow, and a linear layer
+ * predicts each patch's p² pixels.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { createLayerNorm, layerNorm, type LayerNormParams } from './layers/layer_norm.ts';
@@ -20,7 +21,7 @@ export interface PixelDecoderConfig {
   /** P: patches per image; p²: pixels per patch. */
   patches: number;
   patchPixels: number;
-  /** The image-side fusion (its width is the decoder's). */
+  /** The image-side fusion: its width, heads and MLP width are the decoder's; 0 layers = no cross-modal step. */
   fusion: FusionConfig;
   /** Self-attention blocks after the fusion (0: none). */
   depth: number;
@@ -33,7 +34,8 @@ export class PixelDecoder {
   readonly maskToken: tf.Variable;
   /** [1, P, F] */
   readonly posEmbed: tf.Variable;
-  readonly fusion: CrossModalFusion;
+  /** null when the decoder reads the image alone. */
+  readonly fusion: CrossModalFusion | null;
   readonly blocks: ViewExpertBlock[];
   readonly norm: LayerNormParams;
   readonly predict: LinearParams;
@@ -46,7 +48,7 @@ export class PixelDecoder {
     this.embed = createLinear(params, 'embed', inputWidth, f, { std: 0.02 });
     this.maskToken = params.create('mask_token', [1, 1, f], { kind: 'truncatedNormal', std: 0.02 });
     this.posEmbed = params.create('pos_embed', [1, patches, f], { kind: 'truncatedNormal', std: 0.02 });
-    this.fusion = new CrossModalFusion(params.child('fusion'), fusion);
+    this.fusion = fusion.layers > 0 ? new CrossModalFusion(params.child('fusion'), fusion) : null;
     this.blocks = Array.from(
       { length: depth },
       (_, i) => new ViewExpertBlock(params.child(`blocks.${i}`), { width: f, heads: fusion.heads, mlpHidden: fusion.mlpHidden, layerNormEps: fusion.layerNormEps, initStd: 0.02, viewExperts: false }),
@@ -58,21 +60,21 @@ export class PixelDecoder {
   /**
    * @param visibleTokens [B, keep, Win] the encoder's visible patch tokens (no CLS)
    * @param visible Int32Array [B, keep]: their patch indices
-   * @param text [B, L, F] the report's tokens at the fusion width
-   * @param textMask [B, L], 1 = real token
+   * @param text the report's tokens [B, L, F] at the fusion width and their mask [B, L] (1 = real token); null for a decoder without fusion
    * @returns [B, P, p²] predicted pixels of every patch
    */
-  forward(visibleTokens: tf.Tensor3D, visible: Int32Array, text: tf.Tensor3D, textMask: tf.Tensor2D): tf.Tensor3D {
+  forward(visibleTokens: tf.Tensor3D, visible: Int32Array, text: { tokens: tf.Tensor3D; mask: tf.Tensor2D } | null): tf.Tensor3D {
     const [b, keep] = visibleTokens.shape;
     const { patches: n } = this.config;
     const f = this.config.fusion.width;
     if (visible.length !== b * keep) throw new Error(`PixelDecoder: expected ${b}×${keep} visible indices, got ${visible.length}`);
+    if ((this.fusion === null) !== (text === null)) throw new Error(`PixelDecoder: ${this.fusion ? 'a cross-modal decoder needs the report' : 'a decoder without fusion takes no report'}`);
     return tf.tidy('pixelDecoder', () => {
       const embedded = linear(visibleTokens, this.embed) as tf.Tensor3D; // [B, keep, F]
       const filled = tf.concat([embedded, tf.tile(this.maskToken, [b, n - keep, 1])], 1); // [B, P, F]: visible first, then masks
       const order = restoreOrder(visible, b, keep, n);
       let x = tf.add(tf.reshape(tf.gather(tf.reshape(filled, [b * n, f]), order), [b, n, f]), this.posEmbed) as tf.Tensor3D;
-      x = this.fusion.forward(x, text, textMask);
+      if (this.fusion && text) x = this.fusion.forward(x, text.tokens, text.mask);
       let tokens = { frontal: x, lateral: null as tf.Tensor3D | null };
       for (const block of this.blocks) tokens = block.forward(tokens, null);
       return linear(layerNorm(tokens.frontal, this.norm), this.predict) as tf.Tensor3D;

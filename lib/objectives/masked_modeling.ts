@@ -1,8 +1,8 @@
 /**
- * The reconstruction losses of paired masked modelling (MPMA, methods §4),
- * pure functions: MAE's mean squared error on the masked patches against
- * per-patch normalised pixels, and the masked-language-model cross-entropy
- * on the chosen tokens.
+ * The reconstruction losses of masked modelling (MPMA, methods §4; Med-ST's
+ * optional reconstruction term), pure functions: MAE's mean squared error on
+ * the masked patches against per-patch normalised pixels, and the
+ * masked-language-model cross-entropy on the chosen tokens.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { checkShape } from './ops.ts';
@@ -18,6 +18,23 @@ export function patchify(images: tf.Tensor4D, p: number): tf.Tensor3D {
   if (c !== 1 || s % p !== 0 || images.shape[2] !== s) throw new Error(`patchify: expected [B, S, S, 1] with S a multiple of ${p}, got [${images.shape}]`);
   const g = s / p;
   return tf.tidy(() => tf.reshape(tf.transpose(tf.reshape(images, [b, g, p, g, p]), [0, 1, 3, 2, 4]), [b, g * g, p * p]) as tf.Tensor3D);
+}
+
+/**
+ * [B, S, S, 1] the images with their masked p×p patches set to 0 (mid-grey on
+ * the [−1, 1] scale): masking before the stem, so that a convolutional stem
+ * cannot see a masked patch either.
+ * @param masked Float32Array [B, P], 1 = masked, patches in raster order
+ */
+export function hideMaskedPatches(images: tf.Tensor4D, masked: Float32Array, p: number): tf.Tensor4D {
+  const [b, s] = images.shape;
+  const g = s / p;
+  if (images.shape[3] !== 1 || s % p !== 0 || masked.length !== b * g * g) throw new Error(`hideMaskedPatches: expected [B, S, S, 1] with S a multiple of ${p} and ${b}×${g * g} mask entries, got [${images.shape}] and ${masked.length}`);
+  return tf.tidy(() => {
+    const keepGrid = tf.sub(1, tf.tensor(masked, [b, g, 1, g, 1])); // [B, g, 1, g, 1]
+    const keepPixels = tf.reshape(tf.tile(keepGrid, [1, 1, p, 1, p]), [b, s, s, 1]);
+    return tf.mul(images, keepPixels) as tf.Tensor4D;
+  });
 }
 
 /**

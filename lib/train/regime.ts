@@ -6,7 +6,7 @@
  * cohort for `npm run demo`; `quick` is the CI smoke setting.
  * The `paper` model preset with its own settings stays for GPUs and real data.
  */
-import type { MedSTConfig, MedSTPreset } from '../methods/medst.ts';
+import type { MedSTConfigInput, MedSTPreset } from '../methods/medst.ts';
 import type { ImitateConfigInput, ImitatePreset } from '../methods/imitate.ts';
 import type { MpmaConfigInput, MpmaPreset } from '../methods/mpma.ts';
 import type { PriorConfigInput, PriorPreset } from '../methods/prior.ts';
@@ -19,7 +19,7 @@ export interface ModelChoice<P extends string = string, O = Record<string, unkno
 
 /** The model of each registered method in a regime (every method's input size equals the regime's crop). */
 export interface RegimeModels {
-  medst: ModelChoice<MedSTPreset, Partial<MedSTConfig>>;
+  medst: ModelChoice<MedSTPreset, MedSTConfigInput>;
   prior: ModelChoice<PriorPreset, PriorConfigInput>;
   imitate: ModelChoice<ImitatePreset, ImitateConfigInput>;
   mpma: ModelChoice<MpmaPreset, MpmaConfigInput>;

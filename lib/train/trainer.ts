@@ -15,6 +15,8 @@ import type { WordPieceTokenizer } from '../data/tokenizer/index.ts';
 import type { TrainableMethod } from '../methods/method.ts';
 import { Rng, deriveSeed } from '../util/rng.ts';
 import { writeFileAtomicSync } from '../util/atomic_file.ts';
+import { firstDifference } from '../util/first_difference.ts';
+import { readCheckpointConfig } from '../weights/checkpoint.ts';
 import { latestCheckpoint, loadTrainingCheckpoint, removeAbandonedCheckpointSaves, saveTrainingCheckpoint, type TrainingPosition } from './checkpoint.ts';
 import { AdamW, type AdamWConfig } from './optim.ts';
 import { activeLosses, describeSchedule, learningRateAt, validateSchedule, type StageConfig } from './schedule.ts';
@@ -130,6 +132,7 @@ export async function train(method: TrainableMethod, data: TrainingData, config:
   let nonFiniteInARow = 0;
   const resumeDir = latestCheckpoint(runDir);
   if (resumeDir) {
+    await checkSameRun(resumeDir, method, config);
     const state = await loadTrainingCheckpoint(resumeDir, method.params, optimizer);
     position = state.position;
     nonFiniteInARow = state.nonFiniteInARow;
@@ -338,4 +341,25 @@ export function readMetrics(runDir: string): StepRecord[] {
   const broken = bad.filter((line) => line !== lastLine);
   if (broken.length > 0) throw new Error(`${file}: line ${broken[0]} is not a step record`);
   return records.map(({ record }) => record);
+}
+
+/**
+ * Before a resume: the checkpoint must come from the model and schedule this
+ * call trains (a preset edited since, or a stage changed, would otherwise
+ * load, or fail on a missing weight, without saying why). The model's seed is
+ * left out: a resumed run's weights come from the checkpoint.
+ */
+async function checkSameRun(resumeDir: string, method: TrainableMethod, config: TrainerConfig): Promise<void> {
+  const { seed: _savedSeed, ...saved } = (await readCheckpointConfig(resumeDir)) as Record<string, unknown>;
+  const { seed: _seed, ...current } = JSON.parse(JSON.stringify(method.describe())) as Record<string, unknown>;
+  const state = JSON.parse(fs.readFileSync(path.join(resumeDir, 'trainer.json'), 'utf8')) as { run?: { stages?: unknown } };
+  const model = firstDifference(saved, current);
+  const stages = state.run?.stages === undefined ? null : firstDifference(state.run.stages, JSON.parse(JSON.stringify(config.stages)), 'stages');
+  const difference = model ?? stages;
+  if (!difference) return;
+  const show = (v: unknown) => (v === undefined ? 'absent' : JSON.stringify(v));
+  throw new Error(
+    `${resumeDir}: this run folder was started with another ${model ? 'model' : 'schedule'} (${difference.path}: ${show(difference.saved)} then, ${show(difference.current)} now); ` +
+      'resume with the config it was started with, or train into a new folder',
+  );
 }

@@ -13,7 +13,8 @@ import { resolveSynthConfig } from '../../data-prep/synth/config.ts';
 import { BatchLoader, toTensors, type HostBatch } from '../../lib/data/batches.ts';
 import { imageStoreDir, prepareDataset } from '../../lib/data/prepare.ts';
 import { createTokenizer, type WordPieceTokenizer } from '../../lib/data/tokenizer/index.ts';
-import { MedST, medstConfig } from '../../lib/methods/medst.ts';
+import { MedST, medstConfig, medstConfigFromDescription, type MedSTConfig } from '../../lib/methods/medst.ts';
+import { samplePatchMask } from '../../lib/objectives/masking.ts';
 import type { StageConfig } from '../../lib/train/schedule.ts';
 import { nativeBackend, tf } from '../helpers/tf.ts';
 
@@ -114,4 +115,57 @@ test.serial("the step's random source drives the ViT's stochastic depth: same so
   t.is(evaluation(1), evaluation(2), 'evaluation draws nothing');
   tf.dispose(Object.values(tensors));
   model.dispose();
+});
+
+test.serial('the optional reconstruction term: MAE on the frontal view, off by default, seeded by the step, leaves the other weights as they were', (t) => {
+  const withMim = new MedST(medstConfig('tiny', { ...small, seed: 4, reconstruction: { decoder: { width: 32, heads: 2, mlpHidden: 64, depth: 1 } }, vocabSize: tokenizer.vocabSize }));
+  const plain = make(4);
+  t.is(plain.pixelDecoder, null);
+  const stage: StageConfig = { ...allLosses, losses: { global: 1, mim: 1 } };
+  t.regex(plain.checkStage(stage) ?? '', /mim term needs config.reconstruction/);
+  t.is(withMim.checkStage(stage), null);
+  t.deepEqual(withMim.config.reconstruction, { maskRatio: 0.75, decoder: { width: 32, heads: 2, mlpHidden: 64, depth: 1 }, normalisePixels: true }, 'defaults fill what the override leaves out');
+  t.throws(() => medstConfig('tiny', { ...small, reconstruction: { maskRatio: 1 }, vocabSize: 300 }), { message: /reconstruction.maskRatio must be in \(0, 1\), got 1/ });
+  const tensors = toTensors(batch);
+  const terms = (model: MedST, input: typeof tensors, seed: number, s = stage) => tf.tidy(() => Object.fromEntries(Object.entries(model.lossTerms({ batch, tensors: input, stage: s, step: 0, random: new Rng(seed) })).map(([k, v]) => [k, v!.dataSync()[0]!])));
+  const a = terms(withMim, tensors, 5);
+  t.deepEqual(Object.keys(a).sort(), ['global', 'mim']);
+  t.true(a['mim']! > 0.1 && Number.isFinite(a['mim']!), `mim = ${a['mim']}`);
+  t.is(terms(withMim, tensors, 5)['mim'], a['mim'], 'same source, same masks');
+  t.not(terms(withMim, tensors, 6)['mim'], a['mim'], 'another source, other masks');
+  // The decoder's parameters are added after the others: Med-ST's own weights (and so its other terms) do not move.
+  const alignOnly: StageConfig = { ...allLosses, losses: { global: 1, local: 1, fmc: 1, rmr: 1 } };
+  t.deepEqual(terms(withMim, tensors, 5, alignOnly), terms(plain, tensors, 5, alignOnly));
+  // Masked patches are what is scored: noise there changes the loss only through the target.
+  const masked = samplePatchMask(batch.rows, withMim.image.numPatches, 0.75, new Rng(5).fork(3)).masked;
+  const c = batch.crop;
+  const p = withMim.image.config.patchSize;
+  const g = c / p;
+  const noisy = (wantMasked: number) => {
+    const out = Float32Array.from(batch.frontal);
+    const noise = new Rng(9);
+    for (let r = 0; r < batch.rows; r++) for (let y = 0; y < c; y++) for (let x = 0; x < c; x++) if (masked[r * g * g + Math.floor(y / p) * g + Math.floor(x / p)] === wantMasked) out[(r * c + y) * c + x] = noise.uniform() * 2 - 1;
+    return tf.tensor4d(out, tensors.frontal.shape);
+  };
+  const [inMasked, inVisible] = [noisy(1), noisy(0)];
+  const mimOnly: StageConfig = { ...allLosses, losses: { mim: 1 } };
+  const base = terms(withMim, tensors, 5, mimOnly)['mim'];
+  t.not(terms(withMim, { ...tensors, frontal: inMasked }, 5, mimOnly)['mim'], base, 'the hidden patches are the target');
+  t.not(terms(withMim, { ...tensors, frontal: inVisible }, 5, mimOnly)['mim'], base, 'the visible patches are the input');
+  // Gradients reach the decoder and the encoder; no tensors leak.
+  const trainable = withMim.params.named({ trainableOnly: true });
+  const { value, grads } = tf.variableGrads(() => withMim.lossTerms({ batch, tensors, stage: mimOnly, step: 0, random: new Rng(5) }).mim!, trainable.map(([, v]) => v));
+  const byName = new Map(trainable.map(([name, v]) => [name, grads[v.name]!]));
+  for (const prefix of ['pixel_decoder.predict', 'pixel_decoder.mask_token', 'image.patch_embed', 'image.blocks.0.mlp.']) {
+    t.true(Math.max(...[...byName].filter(([n]) => n.startsWith(prefix)).map(([, gr]) => tf.norm(gr).dataSync()[0]!)) > 0, `gradient reaches ${prefix}`);
+  }
+  tf.dispose([value, ...Object.values(grads)]);
+  const before = tf.memory().numTensors;
+  for (let i = 0; i < 2; i++) terms(withMim, tensors, 5);
+  t.is(tf.memory().numTensors, before);
+  // A checkpoint's description rebuilds the decoder.
+  const restored = new MedST(medstConfigFromDescription(withMim.describe() as unknown as MedSTConfig));
+  t.deepEqual(restored.params.named().map(([n, v]) => `${n} ${v.shape}`), withMim.params.named().map(([n, v]) => `${n} ${v.shape}`));
+  tf.dispose([inMasked, inVisible, ...Object.values(tensors)]);
+  for (const m of [withMim, plain, restored]) m.dispose();
 });

@@ -162,6 +162,27 @@ test.serial('a killed run resumes from its last checkpoint with exactly the same
   second.dispose();
 });
 
+test.serial('a run folder resumes only with the model and schedule it was started with, and the error names the field', async (t) => {
+  const runDir = path.join(workDir, 'run-changed');
+  const first = new TinyMethod(1, data.tokenizer.vocabSize);
+  t.false((await train(first, data, config, runDir, { ...quiet, stopAfterSteps: 5 })).finished);
+  first.dispose();
+  const edited: TrainerConfig = { ...config, stages: [config.stages[0]!, { ...config.stages[1]!, losses: { global: 1, fmc: 2 } }] };
+  const second = new TinyMethod(2, data.tokenizer.vocabSize);
+  await t.throwsAsync(train(second, data, edited, runDir, quiet), { message: /run-changed\/checkpoints\/step-00000004: this run folder was started with another schedule \(stages\[1\]\.losses\.fmc: 1 then, 2 now\)/ });
+  class Wider extends TinyMethod {
+    override describe() {
+      return { ...super.describe(), width: 32 };
+    }
+  }
+  const wider = new Wider(1, data.tokenizer.vocabSize);
+  await t.throwsAsync(train(wider, data, config, runDir, quiet), { message: /started with another model \(width: absent then, 32 now\)/ });
+  wider.dispose();
+  // Another initial seed is not another model (the weights come from the checkpoint), and the original config resumes.
+  t.true((await train(second, data, config, runDir, quiet)).finished);
+  second.dispose();
+});
+
 test.serial('a kill mid-line in metrics.jsonl or mid-checkpoint-save does not block the resume, which says what it repaired', async (t) => {
   const reference = readMetrics(path.join(workDir, 'run-full'));
   const runDir = path.join(workDir, 'run-torn');
