@@ -87,10 +87,11 @@ const COMMON = {
 } as const;
 
 /**
- * Named MPMA presets: `cpu` is Med-ST's `cpu` ViT (64 px, patch 8 through a
- * convolutional stem, width 192, 4 blocks, no view experts: MPMA reads the
- * frontal view) with the 2-layer text encoder and a 2-layer fusion of width
- * 128 with 16 memory slots; `quick` is the CI smoke shape (32 px); `paper` is
+ * Named MPMA presets: `cpu` is Med-ST's `cpu` ViT (64 px, patch 8 through the
+ * BatchNorm VGG stem of 16/32/64 channels, width 192, 4 blocks, no view
+ * experts: MPMA reads the frontal view; the VGG stem replaced a plain conv
+ * stem, lab notebook §35) with the 2-layer text encoder and a 2-layer fusion
+ * of width 128 with 16 memory slots; `quick` is the CI smoke shape (32 px); `paper` is
  * ViT-B/16 with a 6-layer BERT-base-width text encoder, a 4-layer fusion of
  * width 768 with 32 slots and a 4-block decoder (the project's choices: the
  * abstract gives no sizes).
@@ -98,7 +99,7 @@ const COMMON = {
 export const MPMA_PRESETS = {
   cpu: {
     ...COMMON,
-    vision: { ...VIT_PRESETS.tiny, imageSize: 64, patchSize: 8, stem: 'conv', viewExperts: false },
+    vision: { ...VIT_PRESETS.tiny, imageSize: 64, patchSize: 8, stem: 'vgg', stemWidth: 16, stemConvsPerStage: 2, viewExperts: false },
     text: { width: 128, layers: 2, heads: 2, intermediateSize: 512, maxPositions: 128 },
     head: HEAD_TINY,
     fusion: { width: 128, heads: 4, layers: 2, memorySlots: 16, mlpHidden: 512 },

@@ -13,7 +13,7 @@ IMITATE: its two augmented views and which reports its clinical-informed loss
 treats as soft positives.
 
 `MEDST_NOTEBOOK_PROFILE=test` (used by `npm test`) shrinks everything to a
-minute; the default profile trains the `cpu` regime (64 px, conv-stem ViT-MoVE,
+minute; the default profile trains the `cpu` regime (64 px, VGG-stem ViT-MoVE,
 32 pairs per step) like the demo's Med-ST row, and measures a linear probe and
 the temporal accuracy after every epoch, so you can see it learn.
 """),

@@ -5,7 +5,9 @@
  */
 import test from 'ava';
 import { methodNames, methodRules } from '../../lib/methods/registry.ts';
-import { combineExperiments, medstAblation, methodAblations, methodComparison, parseExperiment, variantStages } from '../../lib/eval/experiment.ts';
+import { combineExperiments, experimentFile, medstAblation, methodAblations, methodComparison, parseExperiment, readExperiment, variantStages } from '../../lib/eval/experiment.ts';
+import { createMethod } from '../../lib/methods/registry.ts';
+import { nativeBackend } from '../helpers/tf.ts';
 import { MEDST_SCHEDULE_RULES } from '../../lib/methods/medst.ts';
 import { validateSchedule } from '../../lib/train/schedule.ts';
 import { isCurveEpoch } from '../../lib/eval/comparison.ts';
@@ -100,4 +102,21 @@ test('learning-curve points: every N epochs and after the last, for the regimes 
     t.true([epochsPerSlot, 2 * epochsPerSlot, last].every((end) => isCurveEpoch(end, curveEveryEpochs, last)), `${name}: a point at every stage end`);
   }
   t.deepEqual(epochs(REGIMES.demo.curveEveryEpochs, 3 * REGIMES.demo.epochsPerSlot), [4, 8, 12], 'the demo: stage ends only');
+});
+
+test("the reconstruction lab row: Med-ST's curriculum with mim in every stage, which the Med-ST its overrides build accepts and the plain preset refuses", async (t) => {
+  await nativeBackend();
+  const file = readExperiment(experimentFile('medst-reconstruction'));
+  const row = file.variants.find((v) => v.name === 'medst_mim')!;
+  const stages = variantStages(row, 4, 1e-3);
+  const plain = variantStages(medstAblation().variants.find((v) => v.name === 'medst')!, 4, 1e-3);
+  t.deepEqual(stages.map((s) => ({ ...s, losses: { ...s.losses, mim: undefined } })), plain.map((s) => ({ ...s, losses: { ...s.losses, mim: undefined } })), 'the same curriculum as Med-ST apart from the term');
+  t.true(stages.every((s) => s.losses['mim'] === 1));
+  const withTerm = createMethod('medst', { preset: 'cpu', overrides: { ...REGIMES.cpu.models.medst.overrides, ...row.overrides }, vocabSize: 50 });
+  const without = createMethod('medst', { preset: 'cpu', overrides: { useLateral: true }, vocabSize: 50 });
+  t.notThrows(() => validateSchedule(stages, { lossNames: withTerm.lossNames, checkStage: withTerm.checkStage!.bind(withTerm) }));
+  t.throws(() => validateSchedule(stages, { lossNames: without.lossNames, checkStage: without.checkStage!.bind(without) }), { message: /mim term needs config.reconstruction/ });
+  withTerm.dispose();
+  without.dispose();
+  t.deepEqual(combineExperiments([medstAblation(), file], ['a.json', 'b.json']).variants.map((v) => v.name).slice(-2), ['medst', 'medst_mim']);
 });
