@@ -1,6 +1,6 @@
 /** Pre-training methods: encoders composed with objectives. */
 export type { BatchContents, ImageEmbedding, LossTerms, PretrainingMethod, StepInput, TextInput, TrainableMethod } from './method.ts';
-export { MEDST_LOSS_NAMES, MEDST_PRESETS, MEDST_RECONSTRUCTION_DEFAULTS, MEDST_SCHEDULE_RULES, MedST, medstConfig, medstConfigFromDescription, type MedSTConfig, type MedSTConfigInput, type MedSTEmbeddings, type MedSTPreset, type MedSTReconstructionConfig } from './medst.ts';
+export { MEDST_LOSS_NAMES, MEDST_PRESETS, MEDST_MASKED_LANGUAGE_DEFAULTS, MEDST_RECONSTRUCTION_DEFAULTS, MEDST_SCHEDULE_RULES, MedST, medstConfig, medstConfigFromDescription, type MedSTConfig, type MedSTConfigInput, type MedSTEmbeddings, type MedSTMaskedLanguageConfig, type MedSTPreset, type MedSTReconstructionConfig } from './medst.ts';
 export { SupervisedClassifier, supervisedTargets, type SupervisedConfig } from './supervised.ts';
 export { createMethod, methodAs, methodNames, methodRules, methodSchedule, registerMethod, restoreMethod, type MethodBuildOptions, type MethodEntry } from './registry.ts';
 export { PRIOR_LOSS_NAMES, PRIOR_PRESETS, PRIOR_SCHEDULE, PRIOR_SCHEDULE_RULES, Prior, checkPriorConfig, priorConfig, type PriorConfig, type PriorConfigInput, type PriorPreset } from './prior.ts';

@@ -1,8 +1,9 @@
 /**
  * Med-ST (methods §1): a ViT with a Mixture of View Experts and a BERT encoder,
  * global and local projection heads, and the objectives of §1.3–1.5; plus an
- * optional masked-patch reconstruction term that is the project's addition,
- * off unless the config turns it on. This file only composes: encoders give
+ * optional masked-patch reconstruction term and an optional image-conditioned
+ * masked-language term, both the project's additions, off unless the config
+ * turns them on. This file only composes: encoders give
  * features, objectives give losses, and the trainer weights the terms by the
  * active stage.
  */
@@ -11,13 +12,17 @@ import { resolveBertConfig, type BertConfigInput } from '../configs/bert.ts';
 import { HEAD_PAPER, HEAD_TINY, type ProjectionHeadConfig } from '../configs/heads.ts';
 import { VIT_PRESETS, resolveViTConfig, type ViTConfigInput } from '../configs/vit.ts';
 import type { HostBatch, TensorBatch } from '../data/batches.ts';
+import type { SpecialTokenIds } from '../data/tokenizer/wordpiece.ts';
 import { BertEncoder } from '../models/bert.ts';
 import { AlignmentHeads } from '../models/alignment_heads.ts';
 import { ParameterSet } from '../models/params.ts';
+import { createLinear, linear, type LinearParams } from '../models/layers/linear.ts';
+import { CrossModalFusion } from '../models/memory_fusion.ts';
+import { MlmHead } from '../models/mlm_head.ts';
 import { PixelDecoder } from '../models/pixel_decoder.ts';
 import { VisionTransformer } from '../models/vit.ts';
-import { hideMaskedPatches, maskedPatchLoss, patchify } from '../objectives/masked_modeling.ts';
-import { samplePatchMask } from '../objectives/masking.ts';
+import { hideMaskedPatches, maskedPatchLoss, maskedTokenLoss, patchify } from '../objectives/masked_modeling.ts';
+import { MEDST_VOCAB_TOKENS, samplePatchMask, sampleTokenMask } from '../objectives/masking.ts';
 import type { ScheduleRules, StageConfig } from '../train/schedule.ts';
 import { globalContrastiveLoss } from '../objectives/global_contrastive.ts';
 import { localAlignmentLoss } from '../objectives/local_alignment.ts';
@@ -48,6 +53,13 @@ export interface MedSTConfig {
    * docs/lab-notebook.md §36 is why it exists.
    */
   reconstruction: MedSTReconstructionConfig | null;
+  /**
+   * Image-conditioned masked language modelling as an extra `mlm` term: the
+   * report's tokens, BERT-masked, attend to the image encoder's patch tokens
+   * and predict the masked words. A project addition (MPMA's report
+   * reconstruction without its memory slots), null = off; lab notebook §36.
+   */
+  maskedLanguage: MedSTMaskedLanguageConfig | null;
   /** Seed of the initial weights. */
   seed: number;
 }
@@ -62,6 +74,23 @@ export interface MedSTReconstructionConfig {
   normalisePixels: boolean;
 }
 
+/** Med-ST's optional image-conditioned MLM term. */
+export interface MedSTMaskedLanguageConfig {
+  /** Fraction of a report's real non-special tokens chosen (BERT: 0.15). */
+  maskRatio: number;
+  /** The cross-attention layers from report tokens to image tokens: width, heads, layers, MLP width. */
+  fusion: { width: number; heads: number; layers: number; mlpHidden: number };
+  /** The `[MASK]` id and the ids never masked (filled from the tokenizer when a run builds the method). */
+  tokens: { mask: number; special: readonly number[] };
+}
+
+/** What `maskedLanguage: {}` in overrides turns on. */
+export const MEDST_MASKED_LANGUAGE_DEFAULTS: MedSTMaskedLanguageConfig = {
+  maskRatio: 0.15,
+  fusion: { width: 128, heads: 4, layers: 2, mlpHidden: 512 },
+  tokens: MEDST_VOCAB_TOKENS,
+};
+
 /** What `reconstruction: {}` in overrides turns on. */
 export const MEDST_RECONSTRUCTION_DEFAULTS: MedSTReconstructionConfig = {
   maskRatio: 0.75,
@@ -70,7 +99,8 @@ export const MEDST_RECONSTRUCTION_DEFAULTS: MedSTReconstructionConfig = {
 };
 
 /** Overrides accepted by `medstConfig` (nested fields merge; `reconstruction: {}` turns the term on with its defaults). */
-export type MedSTConfigInput = Partial<Omit<MedSTConfig, 'reconstruction' | 'vision' | 'text' | 'head' | 'temperatures'>> & {
+export type MedSTConfigInput = Partial<Omit<MedSTConfig, 'reconstruction' | 'maskedLanguage' | 'vision' | 'text' | 'head' | 'temperatures'>> & {
+  maskedLanguage?: (Partial<Omit<MedSTMaskedLanguageConfig, 'fusion'>> & { fusion?: Partial<MedSTMaskedLanguageConfig['fusion']> }) | null;
   vision?: ViTConfigInput;
   text?: BertConfigInput;
   head?: Partial<MedSTConfig['head']>;
@@ -84,6 +114,7 @@ const COMMON = {
   learnGlobalTemperature: false,
   varianceLambda: 0.001,
   reconstruction: null,
+  maskedLanguage: null,
   seed: 0,
 } as const;
 
@@ -132,9 +163,10 @@ export interface MedSTEmbeddings {
 /**
  * Med-ST's loss terms: global and local alignment, forward mapping
  * classification, reverse mapping regression, and the optional masked-patch
- * reconstruction (`mim`, only with `config.reconstruction`).
+ * reconstruction (`mim`, only with `config.reconstruction`) and
+ * image-conditioned masked language modelling (`mlm`, only with `config.maskedLanguage`).
  */
-export const MEDST_LOSS_NAMES = ['global', 'local', 'fmc', 'rmr', 'mim'] as const;
+export const MEDST_LOSS_NAMES = ['global', 'local', 'fmc', 'rmr', 'mim', 'mlm'] as const;
 
 /** What a Med-ST schedule is checked against: its loss names, and temporal terms only on chunks of 2 or more. */
 export const MEDST_SCHEDULE_RULES: ScheduleRules = {
@@ -169,7 +201,9 @@ export class MedST implements PretrainingMethod {
   checkStage(stage: StageConfig): string | null {
     const general = MEDST_SCHEDULE_RULES.checkStage!(stage);
     if (general) return general;
-    return (stage.losses['mim'] ?? 0) > 0 && !this.pixelDecoder ? 'the mim term needs config.reconstruction (e.g. overrides {"reconstruction": {}})' : null;
+    if ((stage.losses['mim'] ?? 0) > 0 && !this.pixelDecoder) return 'the mim term needs config.reconstruction (e.g. overrides {"reconstruction": {}})';
+    if ((stage.losses['mlm'] ?? 0) > 0 && !this.languageFusion) return 'the mlm term needs config.maskedLanguage (e.g. overrides {"maskedLanguage": {}})';
+    return null;
   }
 
   readonly config: MedSTConfig;
@@ -182,6 +216,8 @@ export class MedST implements PretrainingMethod {
   readonly logitScale: tf.Variable | null;
   /** The reconstruction term's decoder, when `config.reconstruction` is set. */
   readonly pixelDecoder: PixelDecoder | null;
+  /** The mlm term's parts, when `config.maskedLanguage` is set: both sides' tokens to the fusion width, the fusion, the head. */
+  readonly languageFusion: { textIn: LinearParams; imageIn: LinearParams; fusion: CrossModalFusion; head: MlmHead } | null;
 
   /** @param config a full config (e.g. a preset with overrides); `text.vocabSize` must match the tokenizer. */
   constructor(config: MedSTConfig) {
@@ -202,6 +238,15 @@ export class MedST implements PretrainingMethod {
           depth: r.decoder.depth,
         })
       : null;
+    const m = config.maskedLanguage;
+    this.languageFusion = m
+      ? {
+          textIn: createLinear(this.params, 'mlm_text_in', this.text.config.width, m.fusion.width, { std: 0.02 }),
+          imageIn: createLinear(this.params, 'mlm_image_in', this.image.config.width, m.fusion.width, { std: 0.02 }),
+          fusion: new CrossModalFusion(this.params.child('mlm_fusion'), { ...m.fusion, memorySlots: 0, layerNormEps: 1e-6 }),
+          head: new MlmHead(this.params.child('mlm_head'), m.fusion.width, this.text.config.vocabSize),
+        }
+      : null;
   }
 
   /** τ of the global loss: the fixed one, or exp(−min(logit_scale, log 100)) when learned. */
@@ -216,10 +261,19 @@ export class MedST implements PretrainingMethod {
    */
   encodeImages(tensors: Pick<TensorBatch, 'frontal'> & Partial<Pick<TensorBatch, 'lateral' | 'lateralPresent'>>, training: boolean, random?: Rng): Pick<MedSTEmbeddings, 'imageGlobal' | 'imageLocal' | 'patchMask' | 'imageFeatures'> {
     return tf.tidy(() => {
+      const { imageTokens, ...rest } = this.encodeImagesWithTokens(tensors, training, random);
+      imageTokens.dispose();
+      return rest;
+    });
+  }
+
+  /** `encodeImages` plus the encoder's patch tokens [B, P, W] before the heads (what the mlm term's fusion reads). */
+  private encodeImagesWithTokens(tensors: Pick<TensorBatch, 'frontal'> & Partial<Pick<TensorBatch, 'lateral' | 'lateralPresent'>>, training: boolean, random?: Rng): Pick<MedSTEmbeddings, 'imageGlobal' | 'imageLocal' | 'patchMask' | 'imageFeatures'> & { imageTokens: tf.Tensor3D } {
+    return tf.tidy(() => {
       const useLateral = this.config.useLateral && tensors.lateral !== undefined;
       const views = useLateral ? { frontal: tensors.frontal, lateral: tensors.lateral, lateralPresent: tensors.lateralPresent } : { frontal: tensors.frontal };
       const features = this.image.forward({ ...views, training, ...(random ? { random } : {}) });
-      return { imageFeatures: features.global, ...this.heads.projectImage(features, training), patchMask: features.localMask };
+      return { imageFeatures: features.global, ...this.heads.projectImage(features, training), patchMask: features.localMask, imageTokens: features.local };
     });
   }
 
@@ -265,7 +319,8 @@ export class MedST implements PretrainingMethod {
   }
 
   lossTerms({ batch, tensors, stage, random }: StepInput): LossTerms {
-    const e = this.encode(batch, tensors, true, random);
+    const { imageTokens, ...image } = this.encodeImagesWithTokens(tensors, true, random);
+    const e: MedSTEmbeddings = { ...image, ...this.encodeText(batch, true) };
     const terms: LossTerms = {};
     const { temperatures } = this.config;
     if (stage.losses.global) terms.global = globalContrastiveLoss(e.imageGlobal, e.textGlobal, { temperature: this.globalTemperature() }).loss;
@@ -290,7 +345,27 @@ export class MedST implements PretrainingMethod {
       if (wantRmr) terms.rmr = tf.add(out.rmrUToV!, out.rmrVToU!) as tf.Scalar;
     }
     if ((stage.losses.mim ?? 0) > 0) terms.mim = this.reconstructionLoss(tensors.frontal, random);
+    if ((stage.losses.mlm ?? 0) > 0) terms.mlm = this.maskedLanguageLoss(batch, imageTokens, e.patchMask, random);
+    imageTokens.dispose();
     return terms;
+  }
+
+  /**
+   * Image-conditioned MLM: BERT-mask the reports (fork 4 of the step's
+   * source), let their tokens attend to the image's patch tokens (absent
+   * lateral patches masked out), and score the head on the chosen tokens.
+   */
+  maskedLanguageLoss(text: TextInput, imageTokens: tf.Tensor3D, patchMask: tf.Tensor2D, random: Rng): tf.Scalar {
+    const m = this.config.maskedLanguage;
+    const parts = this.languageFusion;
+    if (!m || !parts) throw new Error('MedST.maskedLanguageLoss: config.maskedLanguage is null');
+    const ids = { mask: m.tokens.mask, vocabSize: this.text.config.vocabSize, special: new Set(m.tokens.special) };
+    const masks = sampleTokenMask(Int32Array.from(text.inputIds), Int32Array.from(text.attentionMask), text.rows, text.maxTokens, m.maskRatio, ids, random.fork(4));
+    return tf.tidy(() => {
+      const hidden = this.text.hiddenStates({ inputIds: masks.inputIds, attentionMask: text.attentionMask, batchSize: text.rows, seqLength: text.maxTokens }); // [B, L, Wt]
+      const fused = parts.fusion.forward(linear(hidden, parts.textIn) as tf.Tensor3D, linear(imageTokens, parts.imageIn) as tf.Tensor3D, patchMask); // [B, L, F]
+      return maskedTokenLoss(parts.head.forward(fused), masks.labels);
+    });
   }
 
   /**
@@ -323,9 +398,10 @@ export class MedST implements PretrainingMethod {
 }
 
 /** A Med-ST config from a preset name plus overrides (the text vocabulary size from the tokenizer). */
-export function medstConfig(preset: MedSTPreset, overrides: MedSTConfigInput & { vocabSize: number }): MedSTConfig {
+export function medstConfig(preset: MedSTPreset, overrides: MedSTConfigInput & { vocabSize: number; specialTokenIds?: SpecialTokenIds }): MedSTConfig {
   const base: MedSTConfig = MEDST_PRESETS[preset];
-  const { vocabSize, reconstruction, ...rest } = overrides;
+  const { vocabSize, reconstruction, maskedLanguage, specialTokenIds, ...rest } = overrides;
+  const fromTokenizer = specialTokenIds ? { mask: specialTokenIds.mask, special: Object.values(specialTokenIds) } : undefined;
   const config: MedSTConfig = {
     ...base,
     ...rest,
@@ -334,12 +410,29 @@ export function medstConfig(preset: MedSTPreset, overrides: MedSTConfigInput & {
     head: { ...base.head, ...rest.head },
     temperatures: { ...base.temperatures, ...rest.temperatures },
     reconstruction: reconstruction === undefined ? base.reconstruction : reconstruction === null ? null : { ...MEDST_RECONSTRUCTION_DEFAULTS, ...reconstruction, decoder: { ...MEDST_RECONSTRUCTION_DEFAULTS.decoder, ...reconstruction.decoder } },
+    maskedLanguage:
+      maskedLanguage === undefined || maskedLanguage === null
+        ? (maskedLanguage ?? base.maskedLanguage)
+        : { ...MEDST_MASKED_LANGUAGE_DEFAULTS, ...(fromTokenizer ? { tokens: fromTokenizer } : {}), ...maskedLanguage, fusion: { ...MEDST_MASKED_LANGUAGE_DEFAULTS.fusion, ...maskedLanguage.fusion } },
   };
   // Validate early, with the presets' own resolvers.
   const vision = resolveViTConfig(config.vision);
   resolveBertConfig(config.text);
   checkReconstruction(config.reconstruction, vision.patchSize);
+  checkMaskedLanguage(config.maskedLanguage, config.text.vocabSize!);
   return config;
+}
+
+/** Throws naming the field of a bad masked-language config. */
+function checkMaskedLanguage(m: MedSTMaskedLanguageConfig | null, vocabSize: number): void {
+  if (m === null) return;
+  if (!(typeof m.maskRatio === 'number' && m.maskRatio > 0 && m.maskRatio < 1)) throw new Error(`Med-ST config: maskedLanguage.maskRatio must be in (0, 1), got ${JSON.stringify(m.maskRatio)}`);
+  for (const key of ['width', 'heads', 'layers', 'mlpHidden'] as const) {
+    if (!(Number.isInteger(m.fusion[key]) && m.fusion[key] > 0)) throw new Error(`Med-ST config: maskedLanguage.fusion.${key} must be a positive integer, got ${JSON.stringify(m.fusion[key])}`);
+  }
+  if (m.fusion.width % m.fusion.heads !== 0) throw new Error(`Med-ST config: maskedLanguage.fusion.width ${m.fusion.width} is not divisible by its ${m.fusion.heads} heads`);
+  const inVocab = (id: unknown) => Number.isInteger(id) && (id as number) >= 0 && (id as number) < vocabSize;
+  if (!inVocab(m.tokens.mask) || !m.tokens.special.every(inVocab) || !m.tokens.special.includes(m.tokens.mask)) throw new Error(`Med-ST config: maskedLanguage.tokens must be ids below the vocabulary size ${vocabSize}, [MASK] among the special ones, got ${JSON.stringify(m.tokens)}`);
 }
 
 /** Throws naming the field of a bad reconstruction config. */
@@ -358,5 +451,5 @@ function checkReconstruction(r: MedSTReconstructionConfig | null, patchSize: num
 /** The config a Med-ST checkpoint's description holds (older checkpoints predate the learned temperature and the reconstruction term). */
 export function medstConfigFromDescription(described: MedSTConfig): MedSTConfig {
   const { vision, text, head, useLateral, temperatures, varianceLambda, seed } = described;
-  return { vision, text, head, useLateral, temperatures, learnGlobalTemperature: described.learnGlobalTemperature ?? false, varianceLambda, reconstruction: described.reconstruction ?? null, seed };
+  return { vision, text, head, useLateral, temperatures, learnGlobalTemperature: described.learnGlobalTemperature ?? false, varianceLambda, reconstruction: described.reconstruction ?? null, maskedLanguage: described.maskedLanguage ?? null, seed };
 }

@@ -36,7 +36,7 @@ import { VisionTransformer } from '../models/vit.ts';
 import { globalContrastiveLoss } from '../objectives/global_contrastive.ts';
 import { localAlignmentLoss } from '../objectives/local_alignment.ts';
 import { hideMaskedPatches, maskedPatchLoss, maskedTokenLoss, patchify } from '../objectives/masked_modeling.ts';
-import { samplePatchMask, sampleTokenMask, type PatchMask, type TokenMask } from '../objectives/masking.ts';
+import { MEDST_VOCAB_TOKENS, samplePatchMask, sampleTokenMask, type PatchMask, type TokenMask } from '../objectives/masking.ts';
 import type { ScheduleRules, StageConfig } from '../train/schedule.ts';
 import type { Rng } from '../util/rng.ts';
 import type { BatchContents, ImageEmbedding, LossTerms, PretrainingMethod, StepInput, TextInput } from './method.ts';
@@ -75,8 +75,6 @@ export type MpmaConfigInput = Partial<Omit<MpmaConfig, 'masking' | 'fusion' | 't
   head?: Partial<MpmaConfig['head']>;
 };
 
-/** The special ids of vocabularies medst builds (`[PAD] [UNK] [CLS] [SEP] [MASK]` first). */
-const MEDST_VOCAB_TOKENS = { mask: 4, special: [0, 1, 2, 3, 4] } as const;
 
 const COMMON = {
   masking: { imageRatio: 0.75, textRatio: 0.15 },

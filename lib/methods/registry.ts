@@ -100,7 +100,7 @@ export function methodAs<T extends PretrainingMethod>(method: PretrainingMethod,
 registerMethod({
   name: 'medst',
   presets: Object.keys(MEDST_PRESETS),
-  create: ({ preset, overrides, vocabSize }) => new MedST(medstConfig(preset as MedSTPreset, { ...(overrides ?? {}), vocabSize })),
+  create: ({ preset, overrides, vocabSize, specialTokenIds }) => new MedST(medstConfig(preset as MedSTPreset, { ...(overrides ?? {}), vocabSize, specialTokenIds })),
   rules: MEDST_SCHEDULE_RULES,
   schedule: DEFAULT_CURRICULUM,
   restore: (d) => new MedST(medstConfigFromDescription(d as unknown as MedSTConfig)),

@@ -37,6 +37,9 @@ export function samplePatchMask(rows: number, patches: number, ratio: number, rn
   return { visible, masked, keep };
 }
 
+/** The `[MASK]` id and the never-masked ids of vocabularies medst builds (`[PAD] [UNK] [CLS] [SEP] [MASK]` first). */
+export const MEDST_VOCAB_TOKENS = { mask: 4, special: [0, 1, 2, 3, 4] } as const;
+
 /** Token ids the masking needs. */
 export interface TokenMaskIds {
   /** The `[MASK]` id. */

@@ -169,3 +169,41 @@ test.serial('the optional reconstruction term: MAE on the frontal view, off by d
   tf.dispose([inMasked, inVisible, ...Object.values(tensors)]);
   for (const m of [withMim, plain, restored]) m.dispose();
 });
+
+test.serial('the optional masked-language term: report tokens attend to the image, off by default, seeded by the step, and its gradient reaches the image encoder', (t) => {
+  const fusion = { width: 32, heads: 2, layers: 1, mlpHidden: 64 };
+  const withMlm = new MedST(medstConfig('tiny', { ...small, seed: 4, maskedLanguage: { fusion }, specialTokenIds: tokenizer.specialTokenIds, vocabSize: tokenizer.vocabSize }));
+  const plain = make(4);
+  t.is(plain.languageFusion, null);
+  const stage: StageConfig = { ...allLosses, losses: { global: 1, mlm: 1 } };
+  t.regex(plain.checkStage(stage) ?? '', /mlm term needs config.maskedLanguage/);
+  t.is(withMlm.checkStage(stage), null);
+  t.deepEqual(withMlm.config.maskedLanguage, { maskRatio: 0.15, fusion, tokens: { mask: tokenizer.specialTokenIds.mask, special: Object.values(tokenizer.specialTokenIds) } }, 'the mask ids come from the tokenizer');
+  t.throws(() => medstConfig('tiny', { ...small, maskedLanguage: { tokens: { mask: 999, special: [999] } }, vocabSize: 300 }), { message: /maskedLanguage.tokens must be ids below the vocabulary size 300/ });
+  const tensors = toTensors(batch);
+  const terms = (model: MedST, seed: number, s = stage) => tf.tidy(() => Object.fromEntries(Object.entries(model.lossTerms({ batch, tensors, stage: s, step: 0, random: new Rng(seed) })).map(([k, v]) => [k, v!.dataSync()[0]!])));
+  const a = terms(withMlm, 5);
+  t.deepEqual(Object.keys(a).sort(), ['global', 'mlm']);
+  // At initialisation the head is near uniform over the vocabulary.
+  t.true(Math.abs(a['mlm']! - Math.log(tokenizer.vocabSize)) < 1, `mlm ${a['mlm']} vs ln V ${Math.log(tokenizer.vocabSize)}`);
+  t.is(terms(withMlm, 5)['mlm'], a['mlm'], 'same source, same masks');
+  t.not(terms(withMlm, 6)['mlm'], a['mlm'], 'another source, other masks');
+  const alignOnly: StageConfig = { ...allLosses, losses: { global: 1, local: 1, fmc: 1, rmr: 1 } };
+  t.deepEqual(terms(withMlm, 5, alignOnly), terms(plain, 5, alignOnly), "the term's parameters leave Med-ST's own weights as they were");
+  const trainable = withMlm.params.named({ trainableOnly: true });
+  const mlmOnly: StageConfig = { ...allLosses, losses: { mlm: 1 } };
+  const { value, grads } = tf.variableGrads(() => withMlm.lossTerms({ batch, tensors, stage: mlmOnly, step: 0, random: new Rng(5) }).mlm!, trainable.map(([, v]) => v));
+  const byName = new Map(trainable.map(([name, v]) => [name, grads[v.name]]));
+  for (const prefix of ['mlm_head.decoder', 'mlm_fusion', 'mlm_image_in', 'image.blocks.0.mlp.', 'image.blocks.0.mlp_l', 'text.']) {
+    const norms = [...byName].filter(([n, g]) => n.startsWith(prefix) && g).map(([, g]) => tf.norm(g!).dataSync()[0]!);
+    t.true(norms.length > 0 && Math.max(...norms) > 0, `gradient reaches ${prefix}`);
+  }
+  tf.dispose([value, ...Object.values(grads)]);
+  const before = tf.memory().numTensors;
+  for (let i = 0; i < 2; i++) terms(withMlm, 5);
+  t.is(tf.memory().numTensors, before);
+  const restored = new MedST(medstConfigFromDescription(withMlm.describe() as unknown as MedSTConfig));
+  t.deepEqual(restored.params.named().map(([n, v]) => `${n} ${v.shape}`), withMlm.params.named().map(([n, v]) => `${n} ${v.shape}`));
+  tf.dispose(Object.values(tensors));
+  for (const m of [withMlm, plain, restored]) m.dispose();
+});
