@@ -45,6 +45,13 @@ export interface MedSTConfig {
    * (the paper's setting).
    */
   learnGlobalTemperature: boolean;
+  /**
+   * Leave a patient's other studies in the batch out of the global loss's
+   * negatives (a project option; the paper's loss, false, counts them: with
+   * chunks of T studies per patient every row has T − 1 such look-alike
+   * negatives). Lab notebook §36.
+   */
+  excludeSamePatientNegatives: boolean;
   /** λ of the log-variance term of RMR. */
   varianceLambda: number;
   /**
@@ -112,6 +119,7 @@ const COMMON = {
   useLateral: true,
   temperatures: { global: 0.07, local: 0.1, temporal: 0.1 },
   learnGlobalTemperature: false,
+  excludeSamePatientNegatives: false,
   varianceLambda: 0.001,
   reconstruction: null,
   maskedLanguage: null,
@@ -323,7 +331,10 @@ export class MedST implements PretrainingMethod {
     const e: MedSTEmbeddings = { ...image, ...this.encodeText(batch, true) };
     const terms: LossTerms = {};
     const { temperatures } = this.config;
-    if (stage.losses.global) terms.global = globalContrastiveLoss(e.imageGlobal, e.textGlobal, { temperature: this.globalTemperature() }).loss;
+    if (stage.losses.global) {
+      const excludeNegatives = this.config.excludeSamePatientNegatives ? samePatientPairs(batch) : undefined;
+      terms.global = globalContrastiveLoss(e.imageGlobal, e.textGlobal, { temperature: this.globalTemperature(), ...(excludeNegatives ? { excludeNegatives } : {}) }).loss;
+    }
     if (stage.losses.local) {
       terms.local = localAlignmentLoss(e.textLocal, e.imageLocal, this.heads.localWeighting, {
         temperature: temperatures.local,
@@ -397,6 +408,14 @@ export class MedST implements PretrainingMethod {
   }
 }
 
+/** [B, B] bool: true where two different rows of the batch are studies of the same patient. */
+export function samePatientPairs(batch: Pick<HostBatch, 'records' | 'rows'>): tf.Tensor2D {
+  const b = batch.rows;
+  const same = new Uint8Array(b * b);
+  for (let i = 0; i < b; i++) for (let j = 0; j < b; j++) same[i * b + j] = i !== j && batch.records[i]!.subjectId === batch.records[j]!.subjectId ? 1 : 0;
+  return tf.tensor2d(same, [b, b], 'bool');
+}
+
 /** A Med-ST config from a preset name plus overrides (the text vocabulary size from the tokenizer). */
 export function medstConfig(preset: MedSTPreset, overrides: MedSTConfigInput & { vocabSize: number; specialTokenIds?: SpecialTokenIds }): MedSTConfig {
   const base: MedSTConfig = MEDST_PRESETS[preset];
@@ -451,5 +470,5 @@ function checkReconstruction(r: MedSTReconstructionConfig | null, patchSize: num
 /** The config a Med-ST checkpoint's description holds (older checkpoints predate the learned temperature and the reconstruction term). */
 export function medstConfigFromDescription(described: MedSTConfig): MedSTConfig {
   const { vision, text, head, useLateral, temperatures, varianceLambda, seed } = described;
-  return { vision, text, head, useLateral, temperatures, learnGlobalTemperature: described.learnGlobalTemperature ?? false, varianceLambda, reconstruction: described.reconstruction ?? null, maskedLanguage: described.maskedLanguage ?? null, seed };
+  return { vision, text, head, useLateral, temperatures, learnGlobalTemperature: described.learnGlobalTemperature ?? false, excludeSamePatientNegatives: described.excludeSamePatientNegatives ?? false, varianceLambda, reconstruction: described.reconstruction ?? null, maskedLanguage: described.maskedLanguage ?? null, seed };
 }

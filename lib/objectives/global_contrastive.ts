@@ -3,7 +3,7 @@
  * InfoNCE over every image–report pair of the batch, summed over directions.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { checkAtLeast, checkPositive, checkShape, diagonalCrossEntropy, l2Normalize } from './ops.ts';
+import { checkAtLeast, checkPositive, checkShape, diagonalCrossEntropy, l2Normalize, maskedLogSoftmax } from './ops.ts';
 
 /** Settings of `globalContrastiveLoss`. */
 export interface GlobalContrastiveOptions {
@@ -13,6 +13,13 @@ export interface GlobalContrastiveOptions {
    * `exp(−logit_scale)`) lets gradients reach τ.
    */
   temperature: number | tf.Scalar;
+  /**
+   * `[B, B]` bool, true where the off-diagonal pair (image i, report j) is not
+   * a negative and leaves both softmaxes (e.g. two studies of one patient,
+   * whose images and reports look alike); the diagonal is always the target.
+   * Absent: every other pair of the batch is a negative (the paper's loss).
+   */
+  excludeNegatives?: tf.Tensor2D;
 }
 
 /** Med-ST's global temperature (methods.md §1.3); callers pass it in explicitly. */
@@ -51,9 +58,18 @@ export function globalContrastiveLoss(image: tf.Tensor2D, text: tf.Tensor2D, opt
   checkAtLeast(FN, 'image', 'B', image.shape[0], 1);
   if (!(options?.temperature instanceof tf.Tensor)) checkPositive(FN, 'options.temperature', options?.temperature);
   else checkShape(FN, 'options.temperature', options.temperature, [], []);
+  if (options.excludeNegatives) checkShape(FN, 'options.excludeNegatives', options.excludeNegatives, [image.shape[0], image.shape[0]], ['B', 'B']);
   return tf.tidy(() => {
     const batch = image.shape[0];
     const logits = tf.div(tf.matMul(l2Normalize(image), l2Normalize(text), false, true), options.temperature); // [B, B]
+    if (options.excludeNegatives) {
+      const eye = tf.eye(batch);
+      const keep = tf.logicalOr(tf.logicalNot(tf.cast(options.excludeNegatives, 'bool')), tf.cast(eye, 'bool')); // [B, B]
+      const diagonalMean = (s: tf.Tensor, k: tf.Tensor) => tf.neg(tf.mean(tf.sum(tf.mul(maskedLogSoftmax(s, k), eye), -1))) as tf.Scalar;
+      const imageToText = diagonalMean(logits, keep);
+      const textToImage = diagonalMean(tf.transpose(logits), tf.transpose(keep));
+      return { loss: tf.add(imageToText, textToImage) as tf.Scalar, imageToText, textToImage };
+    }
     const all = tf.ones([1, batch], 'bool') as tf.Tensor2D; // no masking: every pair is a candidate
     const imageToText = tf.mean(diagonalCrossEntropy(tf.expandDims(logits, 0) as tf.Tensor3D, all)) as tf.Scalar;
     const textToImage = tf.mean(diagonalCrossEntropy(tf.expandDims(tf.transpose(logits), 0) as tf.Tensor3D, all)) as tf.Scalar;

@@ -13,7 +13,7 @@ import { resolveSynthConfig } from '../../data-prep/synth/config.ts';
 import { BatchLoader, toTensors, type HostBatch } from '../../lib/data/batches.ts';
 import { imageStoreDir, prepareDataset } from '../../lib/data/prepare.ts';
 import { createTokenizer, type WordPieceTokenizer } from '../../lib/data/tokenizer/index.ts';
-import { MedST, medstConfig, medstConfigFromDescription, type MedSTConfig } from '../../lib/methods/medst.ts';
+import { MedST, medstConfig, medstConfigFromDescription, samePatientPairs, type MedSTConfig } from '../../lib/methods/medst.ts';
 import { samplePatchMask } from '../../lib/objectives/masking.ts';
 import type { StageConfig } from '../../lib/train/schedule.ts';
 import { nativeBackend, tf } from '../helpers/tf.ts';
@@ -206,4 +206,28 @@ test.serial('the optional masked-language term: report tokens attend to the imag
   t.deepEqual(restored.params.named().map(([n, v]) => `${n} ${v.shape}`), withMlm.params.named().map(([n, v]) => `${n} ${v.shape}`));
   tf.dispose(Object.values(tensors));
   for (const m of [withMlm, plain, restored]) m.dispose();
+});
+
+test.serial("excludeSamePatientNegatives: a patient's other studies leave the global loss's negatives, nothing else changes", (t) => {
+  const pairs = samePatientPairs(batch);
+  const same = (pairs.arraySync() as number[][]).map((row) => row.map((x) => x === 1)); // bool tensors read back as 0 / 1
+  pairs.dispose();
+  for (let i = 0; i < batch.rows; i++) {
+    t.false(same[i]![i]!, 'the diagonal stays the target');
+    for (let j = 0; j < batch.rows; j++) {
+      if (i < batch.fullChunks * batch.chunkLength && j < batch.fullChunks * batch.chunkLength && i !== j && batch.chunkIndex[i] === batch.chunkIndex[j]) t.true(same[i]![j]!, `rows ${i}, ${j} of one chunk are one patient`);
+      t.is(same[i]![j]!, i !== j && batch.records[i]!.subjectId === batch.records[j]!.subjectId);
+    }
+  }
+  const plain = make(5);
+  const excluding = new MedST(medstConfig('tiny', { ...small, seed: 5, excludeSamePatientNegatives: true, vocabSize: tokenizer.vocabSize }));
+  const tensors = toTensors(batch);
+  const terms = (model: MedST) => tf.tidy(() => Object.fromEntries(Object.entries(model.lossTerms({ batch, tensors, stage: allLosses, step: 0, random: new Rng(0) })).map(([k, v]) => [k, v!.dataSync()[0]!])));
+  const a = terms(plain);
+  const b = terms(excluding);
+  t.true(b['global']! < a['global']!, `fewer negatives, lower loss (${b['global']} < ${a['global']})`);
+  for (const key of ['local', 'fmc', 'rmr']) t.is(b[key], a[key], key);
+  tf.dispose(Object.values(tensors));
+  plain.dispose();
+  excluding.dispose();
 });

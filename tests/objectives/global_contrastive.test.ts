@@ -6,6 +6,8 @@ import { assertClose, assertFinite, assertNoLeak, ErrorLog, loadFixture, unpack,
 interface GlobalCase {
   name: string;
   temperature: number;
+  /** [B, B] 1 where an off-diagonal pair is not a negative (absent: every pair is). */
+  exclude?: number[][];
   inputs: { image: PackedTensor; text: PackedTensor };
   outputs: { loss: number; imageToText: number; textToImage: number };
   grads: { image: PackedTensor; text: PackedTensor };
@@ -26,11 +28,14 @@ for (const c of fixture.cases) {
   test(`matches the PyTorch float64 reference: ${c.name} (values and gradients, |a−b| ≤ 1e-5·max(1,|b|))`, (t) => {
     const image = unpack<tf.Rank.R2>(c.inputs.image);
     const text = unpack<tf.Rank.R2>(c.inputs.text);
-    const out = globalContrastiveLoss(image, text, { temperature: c.temperature });
+    const exclude = c.exclude ? tf.tensor2d(c.exclude, undefined, 'bool') : undefined;
+    const options = { temperature: c.temperature, ...(exclude ? { excludeNegatives: exclude } : {}) };
+    const out = globalContrastiveLoss(image, text, options);
     for (const key of ['loss', 'imageToText', 'textToImage'] as const) {
       errors.add('value', assertClose(t, out[key], c.outputs[key], key));
     }
-    const [gImage, gText] = tf.grads((a: tf.Tensor, b: tf.Tensor) => globalContrastiveLoss(a as tf.Tensor2D, b as tf.Tensor2D, { temperature: c.temperature }).loss)([image, text]);
+    const [gImage, gText] = tf.grads((a: tf.Tensor, b: tf.Tensor) => globalContrastiveLoss(a as tf.Tensor2D, b as tf.Tensor2D, options).loss)([image, text]);
+    exclude?.dispose();
     errors.add('grad', assertClose(t, gImage!, c.grads.image, 'd/d image'));
     errors.add('grad', assertClose(t, gText!, c.grads.text, 'd/d text'));
     assertFinite(t, [gImage!, gText!], 'gradients');
@@ -74,4 +79,15 @@ test('bad shapes and options throw with the actual shape', (t) => {
   t.throws(() => globalContrastiveLoss(flat, image, { temperature: 0.07 }), { message: /image must have shape \[B, d\], got \[8\]/ });
   t.throws(() => globalContrastiveLoss(image, image, { temperature: 0 }), { message: /temperature must be a positive finite number, got 0/ });
   tf.dispose([image, text, flat]);
+});
+
+test('excluding no pair is the plain loss; excluding a pair lowers it only by that negative, and a wrong-shaped mask is refused', (t) => {
+  const image = tf.tensor2d([[1, 0], [0.9, 0.1], [0, 1]]);
+  const text = tf.tensor2d([[1, 0.1], [0.8, 0.2], [0.1, 1]]);
+  const plain = globalContrastiveLoss(image, text, { temperature: 0.1 });
+  const none = globalContrastiveLoss(image, text, { temperature: 0.1, excludeNegatives: tf.zeros([3, 3], 'bool') as tf.Tensor2D });
+  t.true(Math.abs(plain.loss.dataSync()[0]! - none.loss.dataSync()[0]!) < 1e-6);
+  const pair = globalContrastiveLoss(image, text, { temperature: 0.1, excludeNegatives: tf.tensor2d([[0, 1, 0], [1, 0, 0], [0, 0, 0]], undefined, 'bool') });
+  t.true(pair.loss.dataSync()[0]! < plain.loss.dataSync()[0]! - 0.1, 'rows 0 and 1 are near-duplicates: without each other as negatives the loss falls');
+  t.throws(() => globalContrastiveLoss(image, text, { temperature: 0.1, excludeNegatives: tf.zeros([3, 2], 'bool') as tf.Tensor2D }), { message: /excludeNegatives must have shape \[B=3, B=3\]/ });
 });
