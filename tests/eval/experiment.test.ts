@@ -104,9 +104,9 @@ test('learning-curve points: every N epochs and after the last, for the regimes 
   t.deepEqual(epochs(REGIMES.demo.curveEveryEpochs, 3 * REGIMES.demo.epochsPerSlot), [4, 8, 12], 'the demo: stage ends only');
 });
 
-test("the reconstruction lab row: Med-ST's curriculum with mim in every stage, which the Med-ST its overrides build accepts and the plain preset refuses", async (t) => {
+test("the Med-ST option lab rows: the reconstruction row is Med-ST's curriculum with mim in every stage, which the Med-ST its overrides build accepts and the plain preset refuses", async (t) => {
   await nativeBackend();
-  const file = readExperiment(experimentFile('medst-reconstruction'));
+  const file = readExperiment(experimentFile('medst-options'));
   const row = file.variants.find((v) => v.name === 'medst_mim')!;
   const stages = variantStages(row, 4, 1e-3);
   const plain = variantStages(medstAblation().variants.find((v) => v.name === 'medst')!, 4, 1e-3);
@@ -118,5 +118,8 @@ test("the reconstruction lab row: Med-ST's curriculum with mim in every stage, w
   t.throws(() => validateSchedule(stages, { lossNames: without.lossNames, checkStage: without.checkStage!.bind(without) }), { message: /mim term needs config.reconstruction/ });
   withTerm.dispose();
   without.dispose();
-  t.deepEqual(combineExperiments([medstAblation(), file], ['a.json', 'b.json']).variants.map((v) => v.name).slice(-2), ['medst', 'medst_mim']);
+  t.deepEqual(combineExperiments([medstAblation(), file], ['a.json', 'b.json']).variants.map((v) => v.name).slice(-3), ['medst', 'medst_mim', 'medst_xsp']);
+  const xsp = file.variants.find((v) => v.name === 'medst_xsp')!;
+  t.deepEqual(variantStages(xsp, 4, 1e-3), plain, "medst_xsp: Med-ST's own curriculum");
+  t.deepEqual(xsp.overrides, { useLateral: true, excludeSamePatientNegatives: true });
 });
