@@ -51,7 +51,7 @@ test('the method comparison: Med-ST, PRIOR, IMITATE and MPMA rows, each with its
   const methods = methodComparison();
   t.deepEqual(methods.variants.map((v) => `${v.name}:${v.method}`), ['random:medst', 'global:medst', 'medst:medst', 'prior_random:prior', 'prior:prior', 'imitate_random:imitate', 'imitate:imitate', 'mpma_random:mpma', 'mpma:mpma']);
   const ablations = methodAblations();
-  t.deepEqual(ablations.variants.map((v) => `${v.name}:${v.method}`), ['imitate_impression:imitate', 'mpma_no_gla:mpma', 'mpma_no_memory:mpma']);
+  t.deepEqual(ablations.variants.map((v) => `${v.name}:${v.method}`), ['imitate_impression:imitate', 'mpma_no_gla:mpma', 'mpma_no_mlm:mpma', 'mpma_no_memory:mpma']);
   const rows = [...methods.variants, ...ablations.variants];
   const prior = methods.variants.find((v) => v.name === 'prior')!;
   const stages = variantStages(prior, 4, 1e-3);
@@ -65,18 +65,19 @@ test('the method comparison: Med-ST, PRIOR, IMITATE and MPMA rows, each with its
     t.notThrows(() => validateSchedule(imitate, methodRules('imitate')));
   }
   t.deepEqual(Object.keys(variantStages(rows.find((v) => v.name === 'imitate_impression')!, 4, 1e-3)[0]!.losses).sort(), ['impression', 'impression_views'], 'the ablation drops both findings terms');
-  for (const name of ['mpma', 'mpma_no_gla', 'mpma_no_memory']) {
+  for (const name of ['mpma', 'mpma_no_gla', 'mpma_no_mlm', 'mpma_no_memory']) {
     const mpma = variantStages(rows.find((v) => v.name === name)!, 4, 1e-3);
     t.deepEqual(mpma.map((s) => [s.epochs, s.learningRate]), [[12, 1e-3]], `${name}: one stage over the three slots`);
     t.notThrows(() => validateSchedule(mpma, methodRules('mpma')));
   }
   t.deepEqual(Object.keys(variantStages(rows.find((v) => v.name === 'mpma_no_gla')!, 4, 1e-3)[0]!.losses).sort(), ['mim', 'mlm'], 'without GLA: reconstruction only');
+  t.deepEqual(Object.keys(variantStages(rows.find((v) => v.name === 'mpma_no_mlm')!, 4, 1e-3)[0]!.losses).sort(), ['global', 'local', 'mim'], 'without MLM: GLA and image reconstruction');
   t.deepEqual(rows.find((v) => v.name === 'mpma_no_memory')!.overrides, { fusion: { memorySlots: 0 } });
 });
 
 test('experiments combine into one list of rows: shared rows run once, a conflicting definition is refused', (t) => {
   const combined = combineExperiments([experiment, methodComparison(), methodAblations()], ['a.json', 'b.json', 'c.json']);
-  t.deepEqual(combined.variants.map((v) => v.name), ['random', 'global', 'global_local', 'move', 'fmc', 'medst', 'prior_random', 'prior', 'imitate_random', 'imitate', 'mpma_random', 'mpma', 'imitate_impression', 'mpma_no_gla', 'mpma_no_memory']);
+  t.deepEqual(combined.variants.map((v) => v.name), ['random', 'global', 'global_local', 'move', 'fmc', 'medst', 'prior_random', 'prior', 'imitate_random', 'imitate', 'mpma_random', 'mpma', 'imitate_impression', 'mpma_no_gla', 'mpma_no_mlm', 'mpma_no_memory']);
   t.is(combined.name, 'medst-ablation+methods+method-ablations');
   const changed = { ...methodComparison(), variants: methodComparison().variants.map((v) => (v.name === 'medst' ? { ...v, label: 'other' } : v)) };
   t.throws(() => combineExperiments([experiment, changed], ['a.json', 'b.json']), { message: 'b.json: variant "medst" differs from the row of the same name in a.json; rename one of them' });
