@@ -28,7 +28,7 @@ test('bad schedules are rejected naming the stage and field', (t) => {
   t.throws(() => validateSchedule([], MEDST_SCHEDULE_RULES), { message: /at least one stage/ });
   t.throws(() => validateSchedule([{ ...stage, epochs: 0 }], MEDST_SCHEDULE_RULES), { message: /stage 1 \("s"\): epochs/ });
   t.throws(() => validateSchedule([stage, { ...stage, name: 'b', losses: { fmc: 1 }, chunkLength: 1 }], MEDST_SCHEDULE_RULES), { message: /stage 2 \("b"\): temporal losses need chunkLength ≥ 2/ });
-  t.throws(() => validateSchedule([{ ...stage, losses: { glob: 1 } as never }], MEDST_SCHEDULE_RULES), { message: /unknown loss "glob" \(this method computes: global, local, fmc, rmr\)/ });
+  t.throws(() => validateSchedule([{ ...stage, losses: { glob: 1 } as never }], MEDST_SCHEDULE_RULES), { message: /unknown loss "glob" \(this method computes: global, local, fmc, rmr, mim, mlm\)/ });
   t.throws(() => validateSchedule([{ ...stage, losses: { global: 0 } }], MEDST_SCHEDULE_RULES), { message: /no active loss/ });
   t.throws(() => validateSchedule([{ ...stage, warmupFraction: 1 }], MEDST_SCHEDULE_RULES), { message: /warmupFraction/ });
 });
