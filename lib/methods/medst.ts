@@ -22,7 +22,7 @@ import { MlmHead } from '../models/mlm_head.ts';
 import { PixelDecoder } from '../models/pixel_decoder.ts';
 import { VisionTransformer } from '../models/vit.ts';
 import { hideMaskedPatches, maskedPatchLoss, maskedTokenLoss, patchify } from '../objectives/masked_modeling.ts';
-import { MEDST_VOCAB_TOKENS, samplePatchMask, sampleTokenMask } from '../objectives/masking.ts';
+import { MEDST_VOCAB_TOKENS, checkMaskTokens, maskTokensOf, samplePatchMask, sampleTokenMask, type MaskTokens } from '../objectives/masking.ts';
 import type { ScheduleRules, StageConfig } from '../train/schedule.ts';
 import { globalContrastiveLoss } from '../objectives/global_contrastive.ts';
 import { localAlignmentLoss } from '../objectives/local_alignment.ts';
@@ -88,7 +88,7 @@ export interface MedSTMaskedLanguageConfig {
   /** The cross-attention layers from report tokens to image tokens: width, heads, layers, MLP width. */
   fusion: { width: number; heads: number; layers: number; mlpHidden: number };
   /** The `[MASK]` id and the ids never masked (filled from the tokenizer when a run builds the method). */
-  tokens: { mask: number; special: readonly number[] };
+  tokens: MaskTokens;
 }
 
 /** What `maskedLanguage: {}` in overrides turns on. */
@@ -420,7 +420,7 @@ export function samePatientPairs(batch: Pick<HostBatch, 'records' | 'rows'>): tf
 export function medstConfig(preset: MedSTPreset, overrides: MedSTConfigInput & { vocabSize: number; specialTokenIds?: SpecialTokenIds }): MedSTConfig {
   const base: MedSTConfig = MEDST_PRESETS[preset];
   const { vocabSize, reconstruction, maskedLanguage, specialTokenIds, ...rest } = overrides;
-  const fromTokenizer = specialTokenIds ? { mask: specialTokenIds.mask, special: Object.values(specialTokenIds) } : undefined;
+  const fromTokenizer = specialTokenIds ? maskTokensOf(specialTokenIds) : undefined;
   const config: MedSTConfig = {
     ...base,
     ...rest,
@@ -450,8 +450,7 @@ function checkMaskedLanguage(m: MedSTMaskedLanguageConfig | null, vocabSize: num
     if (!(Number.isInteger(m.fusion[key]) && m.fusion[key] > 0)) throw new Error(`Med-ST config: maskedLanguage.fusion.${key} must be a positive integer, got ${JSON.stringify(m.fusion[key])}`);
   }
   if (m.fusion.width % m.fusion.heads !== 0) throw new Error(`Med-ST config: maskedLanguage.fusion.width ${m.fusion.width} is not divisible by its ${m.fusion.heads} heads`);
-  const inVocab = (id: unknown) => Number.isInteger(id) && (id as number) >= 0 && (id as number) < vocabSize;
-  if (!inVocab(m.tokens.mask) || !m.tokens.special.every(inVocab) || !m.tokens.special.includes(m.tokens.mask)) throw new Error(`Med-ST config: maskedLanguage.tokens must be ids below the vocabulary size ${vocabSize}, [MASK] among the special ones, got ${JSON.stringify(m.tokens)}`);
+  checkMaskTokens(m.tokens, vocabSize, 'Med-ST config: maskedLanguage.tokens');
 }
 
 /** Throws naming the field of a bad reconstruction config. */

@@ -36,7 +36,7 @@ import { VisionTransformer } from '../models/vit.ts';
 import { globalContrastiveLoss } from '../objectives/global_contrastive.ts';
 import { localAlignmentLoss } from '../objectives/local_alignment.ts';
 import { hideMaskedPatches, maskedPatchLoss, maskedTokenLoss, patchify } from '../objectives/masked_modeling.ts';
-import { MEDST_VOCAB_TOKENS, samplePatchMask, sampleTokenMask, type PatchMask, type TokenMask } from '../objectives/masking.ts';
+import { MEDST_VOCAB_TOKENS, checkMaskTokens, maskTokensOf, samplePatchMask, sampleTokenMask, type MaskTokens, type PatchMask, type TokenMask } from '../objectives/masking.ts';
 import type { ScheduleRules, StageConfig } from '../train/schedule.ts';
 import type { Rng } from '../util/rng.ts';
 import type { BatchContents, ImageEmbedding, LossTerms, PretrainingMethod, StepInput, TextInput } from './method.ts';
@@ -62,7 +62,7 @@ export interface MpmaConfig {
   normalisePixels: boolean;
   temperatures: { global: number; local: number };
   /** The tokenizer's `[MASK]` id and the ids never masked (filled from the tokenizer when a run builds the method). */
-  tokens: { mask: number; special: readonly number[] };
+  tokens: MaskTokens;
   /** Seed of the initial weights. */
   seed: number;
 }
@@ -360,7 +360,7 @@ function unpatchify(patches: tf.Tensor3D, c: number, p: number): tf.Tensor4D {
 export function mpmaConfig(preset: MpmaPreset, overrides: MpmaConfigInput & { vocabSize: number; specialTokenIds?: SpecialTokenIds }): MpmaConfig {
   const base = MPMA_PRESETS[preset] as MpmaConfig;
   const { vocabSize, specialTokenIds, ...rest } = overrides;
-  const fromTokenizer = specialTokenIds ? { mask: specialTokenIds.mask, special: Object.values(specialTokenIds) } : undefined;
+  const fromTokenizer = specialTokenIds ? maskTokensOf(specialTokenIds) : undefined;
   return checkMpmaConfig({
     ...base,
     ...rest,
@@ -394,10 +394,6 @@ export function checkMpmaConfig(config: MpmaConfig): MpmaConfig {
   for (const key of ['global', 'local'] as const) {
     if (!(config.temperatures?.[key] > 0)) throw new Error(`MPMA config: temperatures.${key} must be positive, got ${JSON.stringify(config.temperatures?.[key])}`);
   }
-  const { mask, special } = config.tokens ?? {};
-  const inVocab = (id: unknown) => Number.isInteger(id) && (id as number) >= 0 && (id as number) < text.vocabSize;
-  if (!inVocab(mask)) throw new Error(`MPMA config: tokens.mask must be an id below the vocabulary size ${text.vocabSize}, got ${JSON.stringify(mask)}`);
-  if (!Array.isArray(special) || !special.every(inVocab) || !special.includes(mask)) throw new Error(`MPMA config: tokens.special must list ids below ${text.vocabSize}, [MASK] among them, got ${JSON.stringify(special)}`);
-  if (special.length >= text.vocabSize) throw new Error('MPMA config: tokens.special leaves no ordinary token to mask');
+  checkMaskTokens(config.tokens, text.vocabSize, 'MPMA config: tokens');
   return config;
 }

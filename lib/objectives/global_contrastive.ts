@@ -3,7 +3,7 @@
  * InfoNCE over every image–report pair of the batch, summed over directions.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { checkAtLeast, checkPositive, checkShape, diagonalCrossEntropy, l2Normalize, maskedLogSoftmax } from './ops.ts';
+import { checkAtLeast, checkPositive, checkShape, diagonalCrossEntropy, l2Normalize } from './ops.ts';
 
 /** Settings of `globalContrastiveLoss`. */
 export interface GlobalContrastiveOptions {
@@ -62,17 +62,11 @@ export function globalContrastiveLoss(image: tf.Tensor2D, text: tf.Tensor2D, opt
   return tf.tidy(() => {
     const batch = image.shape[0];
     const logits = tf.div(tf.matMul(l2Normalize(image), l2Normalize(text), false, true), options.temperature); // [B, B]
-    if (options.excludeNegatives) {
-      const eye = tf.eye(batch);
-      const keep = tf.logicalOr(tf.logicalNot(tf.cast(options.excludeNegatives, 'bool')), tf.cast(eye, 'bool')); // [B, B]
-      const diagonalMean = (s: tf.Tensor, k: tf.Tensor) => tf.neg(tf.mean(tf.sum(tf.mul(maskedLogSoftmax(s, k), eye), -1))) as tf.Scalar;
-      const imageToText = diagonalMean(logits, keep);
-      const textToImage = diagonalMean(tf.transpose(logits), tf.transpose(keep));
-      return { loss: tf.add(imageToText, textToImage) as tf.Scalar, imageToText, textToImage };
-    }
-    const all = tf.ones([1, batch], 'bool') as tf.Tensor2D; // no masking: every pair is a candidate
-    const imageToText = tf.mean(diagonalCrossEntropy(tf.expandDims(logits, 0) as tf.Tensor3D, all)) as tf.Scalar;
-    const textToImage = tf.mean(diagonalCrossEntropy(tf.expandDims(tf.transpose(logits), 0) as tf.Tensor3D, all)) as tf.Scalar;
+    const all = tf.ones([1, batch], 'bool') as tf.Tensor2D; // every report is a class
+    // Per query row, the excluded pairs leave its softmax.
+    const rowKeep = options.excludeNegatives ? (tf.expandDims(tf.logicalNot(tf.cast(options.excludeNegatives, 'bool')), 0) as tf.Tensor3D) : undefined; // [1, B, B]
+    const imageToText = tf.mean(diagonalCrossEntropy(tf.expandDims(logits, 0) as tf.Tensor3D, all, rowKeep)) as tf.Scalar;
+    const textToImage = tf.mean(diagonalCrossEntropy(tf.expandDims(tf.transpose(logits), 0) as tf.Tensor3D, all, rowKeep && (tf.transpose(rowKeep, [0, 2, 1]) as tf.Tensor3D))) as tf.Scalar;
     return { loss: tf.add(imageToText, textToImage) as tf.Scalar, imageToText, textToImage };
   });
 }

@@ -37,8 +37,32 @@ export function samplePatchMask(rows: number, patches: number, ratio: number, rn
   return { visible, masked, keep };
 }
 
-/** The `[MASK]` id and the never-masked ids of vocabularies medst builds (`[PAD] [UNK] [CLS] [SEP] [MASK]` first). */
+/** The `[MASK]` id and the ids never masked, as a config stores them. */
+export interface MaskTokens {
+  mask: number;
+  special: readonly number[];
+}
+
+/** The mask tokens of vocabularies medst builds (`[PAD] [UNK] [CLS] [SEP] [MASK]` first). */
 export const MEDST_VOCAB_TOKENS = { mask: 4, special: [0, 1, 2, 3, 4] } as const;
+
+/** A tokenizer's mask tokens: its `[MASK]` id, every special id never masked. */
+export function maskTokensOf(specialTokenIds: { mask: number } & Record<string, number>): MaskTokens {
+  return { mask: specialTokenIds.mask, special: Object.values(specialTokenIds) };
+}
+
+/**
+ * Throws unless the mask tokens fit a vocabulary: ids below its size, `[MASK]`
+ * among the special ids, and at least one ordinary token left to mask.
+ * @param where the config field, for the message (e.g. `MPMA config: tokens`)
+ */
+export function checkMaskTokens(tokens: MaskTokens | undefined, vocabSize: number, where: string): void {
+  const inVocab = (id: unknown) => Number.isInteger(id) && (id as number) >= 0 && (id as number) < vocabSize;
+  const { mask, special } = tokens ?? {};
+  if (!inVocab(mask)) throw new Error(`${where}.mask must be an id below the vocabulary size ${vocabSize}, got ${JSON.stringify(mask)}`);
+  if (!Array.isArray(special) || !special.every(inVocab) || !special.includes(mask)) throw new Error(`${where}.special must list ids below ${vocabSize}, [MASK] among them, got ${JSON.stringify(special)}`);
+  if (special.length >= vocabSize) throw new Error(`${where}.special leaves no ordinary token to mask`);
+}
 
 /** Token ids the masking needs. */
 export interface TokenMaskIds {

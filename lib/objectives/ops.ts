@@ -57,16 +57,20 @@ export function maskedLogSoftmax<T extends tf.Tensor>(logits: T, keep: tf.Tensor
 /**
  * Per-row cross entropy with the diagonal as target, over a batch of square
  * logit matrices, excluding masked classes: for row j of sample b,
- * `ce[b, j] = −log softmax_{i: keep[b,i]}(logits[b, j, :])[j]`, and 0 where
- * `keep[b, j]` is false (a masked row has no target).
+ * `ce[b, j] = −log softmax_{i: keep[b,i] ∧ rowKeep[b,j,i]}(logits[b, j, :])[j]`,
+ * and 0 where `keep[b, j]` is false (a masked row has no target).
  *
  * @param logits `[B, N, N]` (row = query, column = class)
  * @param keep `[B, N]` bool: which classes (and rows) are real
+ * @param rowKeep optional `[B, N, N]` bool: per query row, which classes stay
+ *   (e.g. a patient's other studies left out of one row's negatives); the
+ *   diagonal always stays
  * @returns `[B, N]`
  */
-export function diagonalCrossEntropy(logits: tf.Tensor3D, keep: tf.Tensor2D): tf.Tensor2D {
+export function diagonalCrossEntropy(logits: tf.Tensor3D, keep: tf.Tensor2D, rowKeep?: tf.Tensor3D): tf.Tensor2D {
   const n = logits.shape[1];
-  const logProb = maskedLogSoftmax(logits, tf.expandDims(keep, 1)); // [B, N, N]
+  const classes = rowKeep ? tf.logicalAnd(tf.expandDims(keep, 1), tf.logicalOr(rowKeep, tf.cast(tf.eye(n), 'bool'))) : tf.expandDims(keep, 1); // [B, 1 | N, N]
+  const logProb = maskedLogSoftmax(logits, classes); // [B, N, N]
   const diagonal = tf.sum(tf.mul(logProb, tf.eye(n)), -1); // [B, N]
   return tf.where(keep, tf.neg(diagonal), tf.zerosLike(diagonal)) as tf.Tensor2D;
 }

@@ -179,7 +179,7 @@ test.serial('the optional masked-language term: report tokens attend to the imag
   t.regex(plain.checkStage(stage) ?? '', /mlm term needs config.maskedLanguage/);
   t.is(withMlm.checkStage(stage), null);
   t.deepEqual(withMlm.config.maskedLanguage, { maskRatio: 0.15, fusion, tokens: { mask: tokenizer.specialTokenIds.mask, special: Object.values(tokenizer.specialTokenIds) } }, 'the mask ids come from the tokenizer');
-  t.throws(() => medstConfig('tiny', { ...small, maskedLanguage: { tokens: { mask: 999, special: [999] } }, vocabSize: 300 }), { message: /maskedLanguage.tokens must be ids below the vocabulary size 300/ });
+  t.throws(() => medstConfig('tiny', { ...small, maskedLanguage: { tokens: { mask: 999, special: [999] } }, vocabSize: 300 }), { message: /Med-ST config: maskedLanguage.tokens.mask must be an id below the vocabulary size 300, got 999/ });
   const tensors = toTensors(batch);
   const terms = (model: MedST, seed: number, s = stage) => tf.tidy(() => Object.fromEntries(Object.entries(model.lossTerms({ batch, tensors, stage: s, step: 0, random: new Rng(seed) })).map(([k, v]) => [k, v!.dataSync()[0]!])));
   const a = terms(withMlm, 5);
