@@ -2,8 +2,8 @@
  * Experiments as data files (`configs/experiments/*.json`): which rows a
  * comparison trains, with which method, model overrides and stage schedule.
  * Budgets are relative, so one file serves every regime: a stage lasts
- * `slots` × the regime's epochs per slot, and peaks at `peak` × its learning
- * rate. `npm run reproduce -- --experiment FILE` runs any of them.
+ * `slots` × the regime's epochs per slot (rounded, at least one; slots may be
+ * fractional), and peaks at `peak` × its learning rate. `npm run reproduce -- --experiment FILE` runs any of them.
  */
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +13,7 @@ import { validateSchedule, type StageConfig } from '../train/schedule.ts';
 /** One stage of a row, relative to the regime's budget. */
 export interface ExperimentStage {
   name: string;
-  /** Epochs = slots × epochs per slot. */
+  /** Epochs = slots × epochs per slot, rounded to the nearest whole epoch and at least 1. */
   slots: number;
   losses: Record<string, number>;
   chunkLength: number;
@@ -142,7 +142,8 @@ export function readExperiment(file: string): Experiment {
 export function variantStages(variant: ExperimentVariant, epochsPerSlot: number, learningRate: number): StageConfig[] {
   return variant.stages.map((stage) => ({
     name: stage.name,
-    epochs: stage.slots * epochsPerSlot,
+    // Rounded so a fractional slot (half a slot for a short stage) works in every regime.
+    epochs: Math.max(1, Math.round(stage.slots * epochsPerSlot)),
     losses: { ...stage.losses },
     chunkLength: stage.chunkLength,
     learningRate: stage.peak * learningRate,

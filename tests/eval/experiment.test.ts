@@ -119,8 +119,21 @@ test("the Med-ST option lab rows: the reconstruction row is Med-ST's curriculum 
   t.throws(() => validateSchedule(stages, { lossNames: without.lossNames, checkStage: without.checkStage!.bind(without) }), { message: /mim term needs config.reconstruction/ });
   withTerm.dispose();
   without.dispose();
-  t.deepEqual(combineExperiments([medstAblation(), file], ['a.json', 'b.json']).variants.map((v) => v.name).slice(-3), ['medst', 'medst_mim', 'medst_xsp']);
+  t.deepEqual(combineExperiments([medstAblation(), file], ['a.json', 'b.json']).variants.map((v) => v.name).slice(-4), ['medst', 'medst_mim', 'medst_xsp', 'medst_long_align']);
   const xsp = file.variants.find((v) => v.name === 'medst_xsp')!;
   t.deepEqual(variantStages(xsp, 4, 1e-3), plain, "medst_xsp: Med-ST's own curriculum");
   t.deepEqual(xsp.overrides, { useLateral: true, excludeSamePatientNegatives: true });
+  const longAlign = variantStages(file.variants.find((v) => v.name === 'medst_long_align')!, 4, 1e-3);
+  t.deepEqual(longAlign.map((s) => s.epochs), [8, 2, 2], 'medst_long_align: two slots of alignment, half a slot per temporal stage');
+  t.deepEqual(longAlign.map((s) => ({ ...s, epochs: 0 })), plain.map((s) => ({ ...s, epochs: 0 })), "medst_long_align: otherwise Med-ST's own curriculum");
+});
+
+test('fractional slots round to whole epochs, at least one per stage', (t) => {
+  const row = parseExperiment({ name: 'x', variants: [{ name: 'a', label: 'A', method: 'medst', pretrain: true, stages: [
+    { name: 'align', slots: 2.5, losses: { global: 1 }, chunkLength: 2, peak: 1 },
+    { name: 'align+fmc', slots: 0.5, losses: { global: 1, fmc: 1 }, chunkLength: 3, peak: 0.5 },
+  ] }] }, 'x.json').variants[0]!;
+  t.deepEqual(variantStages(row, 4, 1e-3).map((s) => s.epochs), [10, 2]);
+  t.deepEqual(variantStages(row, 1, 1e-3).map((s) => s.epochs), [3, 1], 'a half slot of a one-epoch slot is still one epoch');
+  t.deepEqual(variantStages(row, 3, 1e-3).map((s) => s.epochs), [8, 2], '7.5 and 1.5 round half up');
 });
