@@ -119,13 +119,16 @@ test("the Med-ST option lab rows: the reconstruction row is Med-ST's curriculum 
   t.throws(() => validateSchedule(stages, { lossNames: without.lossNames, checkStage: without.checkStage!.bind(without) }), { message: /mim term needs config.reconstruction/ });
   withTerm.dispose();
   without.dispose();
-  t.deepEqual(combineExperiments([medstAblation(), file], ['a.json', 'b.json']).variants.map((v) => v.name).slice(-4), ['medst', 'medst_mim', 'medst_xsp', 'medst_long_align']);
+  t.deepEqual(combineExperiments([medstAblation(), file], ['a.json', 'b.json']).variants.map((v) => v.name).slice(-5), ['medst', 'medst_mim', 'medst_xsp', 'medst_long_align', 'medst_single_align']);
   const xsp = file.variants.find((v) => v.name === 'medst_xsp')!;
   t.deepEqual(variantStages(xsp, 4, 1e-3), plain, "medst_xsp: Med-ST's own curriculum");
   t.deepEqual(xsp.overrides, { useLateral: true, excludeSamePatientNegatives: true });
   const longAlign = variantStages(file.variants.find((v) => v.name === 'medst_long_align')!, 4, 1e-3);
   t.deepEqual(longAlign.map((s) => s.epochs), [8, 2, 2], 'medst_long_align: two slots of alignment, half a slot per temporal stage');
   t.deepEqual(longAlign.map((s) => ({ ...s, epochs: 0 })), plain.map((s) => ({ ...s, epochs: 0 })), "medst_long_align: otherwise Med-ST's own curriculum");
+  const singleAlign = variantStages(file.variants.find((v) => v.name === 'medst_single_align')!, 4, 1e-3);
+  t.deepEqual(singleAlign.map((s) => s.chunkLength), [1, 3, 4], 'medst_single_align: the alignment stage on single studies');
+  t.deepEqual(singleAlign.map((s) => ({ ...s, chunkLength: 0 })), plain.map((s) => ({ ...s, chunkLength: 0 })), "medst_single_align: otherwise Med-ST's own curriculum");
 });
 
 test('fractional slots round to whole epochs, at least one per stage', (t) => {
