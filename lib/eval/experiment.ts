@@ -3,7 +3,8 @@
  * comparison trains, with which method, model overrides and stage schedule.
  * Budgets are relative, so one file serves every regime: a stage lasts
  * `slots` × the regime's epochs per slot (rounded, at least one; slots may be
- * fractional), and peaks at `peak` × its learning rate. `npm run reproduce -- --experiment FILE` runs any of them.
+ * fractional), and peaks at `peak` × its learning rate.
+ * `npm run reproduce -- --experiment FILE` runs any of them.
  */
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
