@@ -4,7 +4,6 @@
 // scores each with the suite's 100 % probe and fixed-split temporal task (lab notebook §37).
 // usage: tsx scripts/lab/view_probe.ts RUN_FINAL_DIR PREPARED COHORT SIZE
 import fs from 'node:fs';
-import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../lib/backend.ts';
 import { BatchLoader } from '../../lib/data/batches.ts';
 import { readManifest } from '../../lib/data/manifest.ts';
@@ -14,6 +13,7 @@ import { evaluateImageFeatures } from '../../lib/eval/image_evaluation.ts';
 import { matrix } from '../../lib/eval/matrix.ts';
 import { REGIMES } from '../../lib/train/regime.ts';
 import type { MedST } from '../../lib/methods/medst.ts';
+import { twoViewEmbeddings } from './two_view.ts';
 
 await initBackend({ log: () => {} });
 const [finalDir, prepared, cohort, size] = process.argv.slice(2) as [string, string, string, string];
@@ -25,16 +25,9 @@ const { records } = readManifest(prepared);
 const loader = new BatchLoader(imageStoreDir(prepared, Number(size)), records, model.tokenizer, { chunkLength: 1, chunksPerBatch: 64, crop: model.crop, augment: false, shuffle: false, seed: 0, maxTokens, useWorker: false, lateral: true, sentences: 0 });
 const byId = new Map<string, { single: Float32Array; both: Float32Array }>();
 let width = 0;
-for await (const batch of loader.epoch(0)) {
-  const [single, both] = tf.tidy(() => {
-    const frontal = tf.tensor4d(batch.frontal, [batch.rows, batch.crop, batch.crop, 1]);
-    const lateral = tf.tensor4d(batch.lateral, [batch.rows, batch.crop, batch.crop, 1]);
-    const a = method.encodeImages({ frontal }, false).imageFeatures;
-    const b = method.encodeImages({ frontal, lateral, lateralPresent: tf.tensor1d(batch.lateralPresent) }, false).imageFeatures;
-    return [a.dataSync() as Float32Array, b.dataSync() as Float32Array];
-  });
-  width = single.length / batch.rows;
-  batch.records.forEach((r, i) => byId.set(r.id, { single: single.slice(i * width, (i + 1) * width), both: both.slice(i * width, (i + 1) * width) }));
+for await (const { batch, frontalOnly, twoView } of twoViewEmbeddings(method, loader, 'imageFeatures')) {
+  width = frontalOnly.length / batch.rows;
+  batch.records.forEach((r, i) => byId.set(r.id, { single: frontalOnly.slice(i * width, (i + 1) * width), both: twoView.slice(i * width, (i + 1) * width) }));
 }
 await loader.close();
 for (const view of ['single', 'both'] as const) {

@@ -19,6 +19,7 @@ import { retrieval } from '../../lib/eval/retrieval.ts';
 import { zeroShotBinary } from '../../lib/eval/zero_shot.ts';
 import { PNEUMONIA_PROMPTS } from '../../lib/eval/suite.ts';
 import type { MedST } from '../../lib/methods/medst.ts';
+import { twoViewEmbeddings } from './two_view.ts';
 await initBackend({ log: () => {} });
 const [finalDir, prepared, size, ...flags] = process.argv.slice(2);
 const recalibrateFlag = flags.find((f) => f.startsWith('--recalibrate'));
@@ -50,17 +51,10 @@ const text: number[] = [];
 const order: string[] = [];
 const presentFlags: number[] = [];
 let withLateral = 0;
-for await (const batch of loader.epoch(0)) {
-  const out = tf.tidy(() => {
-    const frontal = tf.tensor4d(batch.frontal, [batch.rows, batch.crop, batch.crop, 1]);
-    const lateral = twoView ? tf.tensor4d(batch.lateral, [batch.rows, batch.crop, batch.crop, 1]) : null;
-    const a = method.encodeImages({ frontal }, false).imageGlobal;
-    const b = twoView ? method.encodeImages({ frontal, lateral: lateral!, lateralPresent: tf.tensor1d(batch.lateralPresent) }, false).imageGlobal : a;
-    return [a.dataSync(), b.dataSync(), method.embedTexts(batch).dataSync()];
-  });
-  single.push(...out[0]!);
-  both.push(...out[1]!);
-  text.push(...out[2]!);
+for await (const { batch, frontalOnly, twoView: twoViewEmbedding } of twoViewEmbeddings(method, loader, 'imageGlobal')) {
+  single.push(...frontalOnly);
+  both.push(...twoViewEmbedding);
+  text.push(...tf.tidy(() => method.embedTexts(batch).dataSync()));
   order.push(...batch.records.map((r) => r.id));
   withLateral += Array.from(batch.lateralPresent).filter((v) => v > 0).length;
   presentFlags.push(...(twoView ? Array.from(batch.lateralPresent) : new Array<number>(batch.rows).fill(0)));
