@@ -14,6 +14,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createRequire } from 'node:module';
 import os from 'node:os';
+import { loadFusedKernels } from './native/fused_kernels.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -46,6 +47,8 @@ export interface BackendInfo {
   tensorflowVersion: string;
   tfjsVersion: string;
   threads: number;
+  /** medst's fused CPU kernels (`lib/native/fused_kernels.ts`): null where they are on or do not apply (GPU, pure JS), else why they are off. */
+  fusedKernelsOff: string | null;
 }
 
 const SLOW_BANNER = [
@@ -173,7 +176,9 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     tensorflowVersion: native ? nativeTensorflowVersion() : 'none',
     tfjsVersion: tf.version_core,
     threads: native ? (request.threads ?? os.availableParallelism()) : 1,
+    fusedKernelsOff: null,
   };
+  if (active.package === '@tensorflow/tfjs-node') active.fusedKernelsOff = loadFusedKernels(active.threads);
   log?.(describeBackend(active));
   return active;
 }
@@ -183,10 +188,11 @@ export function activeBackend(): BackendInfo | null {
   return active;
 }
 
-/** The one-line report, e.g. `medst backend: tensorflow (@tensorflow/tfjs-node, cpu), TensorFlow 2.21.0, tfjs 4.22.0, 2 threads`. */
+/** The one-line report, e.g. `medst backend: tensorflow (@tensorflow/tfjs-node, cpu), TensorFlow 2.21.0, tfjs 4.22.0, 2 threads, fused CPU kernels`. */
 export function describeBackend(info: BackendInfo): string {
   const tfText = info.tensorflowVersion === 'none' ? 'no native TensorFlow (pure JS)' : `TensorFlow ${info.tensorflowVersion}`;
-  return `medst backend: ${info.backend} (${info.package}, ${info.device}), ${tfText}, tfjs ${info.tfjsVersion}, ${info.threads} thread${info.threads === 1 ? '' : 's'}`;
+  const fused = info.package !== '@tensorflow/tfjs-node' ? '' : info.fusedKernelsOff === null ? ', fused CPU kernels' : `, fused CPU kernels OFF: ${info.fusedKernelsOff}`;
+  return `medst backend: ${info.backend} (${info.package}, ${info.device}), ${tfText}, tfjs ${info.tfjsVersion}, ${info.threads} thread${info.threads === 1 ? '' : 's'}${fused}`;
 }
 
 function nativeTensorflowVersion(): string {

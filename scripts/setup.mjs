@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // One-shot, idempotent project setup: npm packages, the native TensorFlow addon,
-// the Python/Jupyter side and the `medst` tslab kernel. Plain Node (no packages),
+// medst's fused CPU kernels, the Python/Jupyter side and the `medst` tslab kernel. Plain Node (no packages),
 // because it runs before node_modules exists. Every step records a stamp so that
 // a second run costs well under a second.
 //
@@ -228,6 +228,59 @@ async function ensureNativeTensorflow(stamp) {
   writeStamp(stamp);
 }
 
+// ------------------------------------------------------- fused CPU kernels
+// medst's own TensorFlow ops (lib/native/fused_ops.cc: GELU and LayerNorm, one
+// pass each way), compiled against the libtensorflow that tfjs-node loads.
+const FUSED_SOURCE = path.join(root, 'lib', 'native', 'fused_ops.cc');
+const FUSED_TARGET = path.join(root, 'build', 'native', 'fused_ops.node');
+// No -march: the hot loops carry their own AVX-512 / AVX2 / baseline clones.
+const FUSED_FLAGS = ['-O3', '-fno-trapping-math', '-std=c++17', '-shared', '-fPIC', '-Wall'];
+
+/** The directory with Node's node_api.h (the addon's module entry point), or null. */
+function nodeHeaderDir() {
+  const candidates = [path.join(path.dirname(process.execPath), '..', 'include', 'node'), '/usr/include/node', '/usr/local/include/node'];
+  return candidates.find((dir) => fs.existsSync(path.join(dir, 'node_api.h'))) ?? null;
+}
+
+/** Whether the built kernels load next to tfjs-node and register their ops (in a child process). */
+function fusedKernelsLoad() {
+  const probe = spawnSync(process.execPath, ['-e', [
+    "require('@tensorflow/tfjs-node');",
+    `const k = require(${JSON.stringify(FUSED_TARGET)});`,
+    'if (!k.registered) process.exit(3);',
+  ].join('')], { cwd: root, encoding: 'utf8', env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' } });
+  return probe.status === 0;
+}
+
+/**
+ * Builds build/native/fused_ops.node when its source, flags or libtensorflow
+ * changed. A failed build is reported loudly and leaves medst on its composed
+ * (slower) GELU and LayerNorm; every backend report then says so.
+ */
+function ensureFusedKernels(stamp) {
+  const libDir = path.join(TFJS_NODE_DIR, 'deps', 'lib');
+  const framework = path.join(libDir, 'libtensorflow_framework.so.2');
+  const warn = (why) => say(`WARNING: the fused CPU kernels were not built (${why}); GELU and LayerNorm stay on their slower composed versions`);
+  if (!fs.existsSync(framework)) return warn(`${framework} is missing`);
+  const key = [fileHash(FUSED_SOURCE), FUSED_FLAGS.join(' '), fs.realpathSync(framework)].join('|');
+  if (stamp.fusedKernels === key && fs.existsSync(FUSED_TARGET)) return;
+  const headers = nodeHeaderDir();
+  if (!headers) return warn("Node's node_api.h was not found next to the node binary or in /usr/include/node");
+  say('compiling the fused CPU kernels (lib/native/fused_ops.cc, a few seconds)');
+  fs.mkdirSync(path.dirname(FUSED_TARGET), { recursive: true });
+  const tmp = `${FUSED_TARGET}.tmp-${process.pid}`;
+  const cxx = process.env.CXX ?? 'g++';
+  const ok = run(cxx, [...FUSED_FLAGS, '-I', headers, FUSED_SOURCE, '-o', tmp, '-L', libDir, '-l:libtensorflow_framework.so.2', `-Wl,-rpath,${libDir}`]);
+  if (!ok) {
+    fs.rmSync(tmp, { force: true });
+    return warn(`${cxx} failed`);
+  }
+  fs.renameSync(tmp, FUSED_TARGET);
+  if (!fusedKernelsLoad()) return warn(`${FUSED_TARGET} was built but does not load next to tfjs-node`);
+  stamp.fusedKernels = key;
+  writeStamp(stamp);
+}
+
 function ensureGpuPackage() {
   if (fs.existsSync(path.join(root, 'node_modules', '@tensorflow', 'tfjs-node-gpu'))) return;
   say('installing @tensorflow/tfjs-node-gpu (its install downloads a CUDA build of libtensorflow)');
@@ -295,6 +348,7 @@ checkNode();
 const stamp = readStamp();
 ensureNpmPackages(stamp);
 await ensureNativeTensorflow(stamp);
+ensureFusedKernels(stamp);
 if (wantGpu) ensureGpuPackage();
 if (wantPython) {
   ensurePythonSide(stamp);

@@ -46,7 +46,10 @@ test('initBackend activates native TensorFlow and computes', async (t) => {
   t.true(info.threads >= 1);
   const product = tf.tidy(() => tf.matMul(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor2d([[5], [6]])).arraySync());
   t.deepEqual(product, [[17], [39]]);
-  t.regex(describeBackend(info), /^medst backend: tensorflow \(@tensorflow\/tfjs-node, cpu\), TensorFlow 2\.\d+\.\d+, tfjs 4\.22\.0, \d+ threads?$/);
+  // `npm run setup` builds the fused CPU kernels; the report says they are on.
+  t.is(info.fusedKernelsOff, null);
+  t.regex(describeBackend(info), /^medst backend: tensorflow \(@tensorflow\/tfjs-node, cpu\), TensorFlow 2\.\d+\.\d+, tfjs 4\.22\.0, \d+ threads?, fused CPU kernels$/);
+  t.regex(describeBackend({ ...info, fusedKernelsOff: 'x.node is not built (run `npm run setup`)' }), /, fused CPU kernels OFF: x\.node is not built \(run `npm run setup`\)$/);
 });
 
 test('a broken native addon is a loud error, not a silent pure-JS fallback', (t) => {

@@ -3,7 +3,7 @@ import { nativeBackend, tf } from '../helpers/tf.ts';
 import { ParameterSet } from '../../lib/models/params.ts';
 import { gelu, relu } from '../../lib/models/layers/activations.ts';
 import { createLayerNorm, layerNorm } from '../../lib/models/layers/layer_norm.ts';
-import { nativeCpuOps } from '../../lib/models/layers/native_ops.ts';
+import { fusedKernels } from '../../lib/native/fused_kernels.ts';
 import { createAttention, keyBiasFromMask, selfAttention } from '../../lib/models/layers/attention.ts';
 import { maxRelativeError } from './encoder_fixtures.ts';
 
@@ -11,18 +11,23 @@ test.before(async () => {
   await nativeBackend();
 });
 
-test('gelu: exact-erf values and the written-out gradient match autodiff of the formula', (t) => {
-  tf.tidy(() => {
-    const x = tf.tensor1d([-3, -1, -0.5, 0, 0.5, 1, 3]);
-    // PyTorch nn.GELU() values.
-    t.true(maxRelativeError(gelu(x).dataSync(), [-0.00404969, -0.15865526, -0.15426877, 0, 0.34573123, 0.84134474, 2.99595031]) < 1e-6);
-    const reference = (v: tf.Tensor) => tf.mul(tf.mul(v, 0.5), tf.add(tf.erf(tf.mul(v, Math.SQRT1_2)), 1));
-    const w = tf.randomNormal([7], 0, 1, 'float32', 3);
-    const ours = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(gelu(v), w)))(x);
-    const theirs = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(reference(v), w)))(x);
-    t.true(maxRelativeError(ours.dataSync(), theirs.dataSync()) < 1e-5);
+for (const kind of ['fused', 'composed'] as const) {
+  test.serial(`gelu (${kind}): exact-erf values and the written-out gradient match autodiff of the formula`, (t) => {
+    if (kind === 'composed') process.env.MEDST_FUSED_KERNELS = '0';
+    t.teardown(() => delete process.env.MEDST_FUSED_KERNELS);
+    t.is(fusedKernels() !== null, kind === 'fused');
+    tf.tidy(() => {
+      const x = tf.tensor1d([-3, -1, -0.5, 0, 0.5, 1, 3]);
+      // PyTorch nn.GELU() values.
+      t.true(maxRelativeError(gelu(x).dataSync(), [-0.00404969, -0.15865526, -0.15426877, 0, 0.34573123, 0.84134474, 2.99595031]) < 1e-6);
+      const reference = (v: tf.Tensor) => tf.mul(tf.mul(v, 0.5), tf.add(tf.erf(tf.mul(v, Math.SQRT1_2)), 1));
+      const w = tf.randomNormal([7], 0, 1, 'float32', 3);
+      const ours = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(gelu(v), w)))(x);
+      const theirs = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(reference(v), w)))(x);
+      t.true(maxRelativeError(ours.dataSync(), theirs.dataSync()) < 1e-5);
+    });
   });
-});
+}
 
 test('relu: values and the written-out gradient (0 at x ≤ 0, as PyTorch) match tf.relu and its autodiff', (t) => {
   tf.tidy(() => {
@@ -36,12 +41,12 @@ test('relu: values and the written-out gradient (0 at x ≤ 0, as PyTorch) match
   });
 });
 
-for (const kind of ['native', 'composed'] as const) {
+for (const kind of ['fused', 'composed'] as const) {
   test.serial(`layerNorm (${kind}): values and gradients (input, weight, bias) match autodiff of tf.moments, at unit and tiny variance`, (t) => {
-    // MEDST_NATIVE_OPS=0 keeps the composed tfjs version.
-    if (kind === 'composed') process.env.MEDST_NATIVE_OPS = '0';
-    t.teardown(() => delete process.env.MEDST_NATIVE_OPS);
-    t.is(nativeCpuOps() !== null, kind === 'native', 'the native CPU backend offers the fused normalisation unless switched off');
+    // MEDST_FUSED_KERNELS=0 keeps the composed tfjs version.
+    if (kind === 'composed') process.env.MEDST_FUSED_KERNELS = '0';
+    t.teardown(() => delete process.env.MEDST_FUSED_KERNELS);
+    t.is(fusedKernels() !== null, kind === 'fused', 'the native CPU backend offers the fused kernels unless switched off');
     const norm = layerNorm;
     for (const [scale, eps] of [[2, 1e-6], [1e-3, 1e-6], [1e-5, 1e-12]] as const) {
       const params = new ParameterSet(1);
@@ -71,7 +76,7 @@ for (const kind of ['native', 'composed'] as const) {
   });
 }
 
-test('layerNorm: the native path leaks no tensors over forward and backward', (t) => {
+test('layerNorm: the fused path leaks no tensors over forward and backward', (t) => {
   const params = new ParameterSet(1);
   const ln = createLayerNorm(params, 'ln', 8, 1e-6);
   const x = tf.randomNormal([4, 5, 8], 0, 1, 'float32', 6);

@@ -1,5 +1,6 @@
 /** Activations shared by the encoders. */
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedKernels, type FusedKernels } from '../../native/fused_kernels.ts';
 import { scalar } from './constants.ts';
 
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
@@ -8,12 +9,28 @@ const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
  * Exact (erf) GELU, as PyTorch `nn.GELU()` and BERT: x·Φ(x) with
  * Φ(x) = 0.5·(1 + erf(x/√2)) (not the tanh approximation). The gradient is
  * written out, Φ(x) + x·φ(x) with φ the standard normal density, which is
- * cheaper than differentiating through erf.
+ * cheaper than differentiating through erf. On native TensorFlow on the CPU
+ * each way is one fused kernel (`lib/native/fused_kernels.ts`).
  * @param x any shape
  * @returns same shape as x
  */
 export function gelu(x: tf.Tensor): tf.Tensor {
-  return tf.tidy('gelu', () => geluWithGrad(x));
+  const kernels = fusedKernels();
+  return tf.tidy('gelu', () => (kernels ? fusedGelu(kernels) : geluWithGrad)(x));
+}
+
+let fusedGeluFn: { kernels: FusedKernels; fn: (x: tf.Tensor) => tf.Tensor } | null = null;
+
+/** GELU on the fused kernels, with their gradient (cached per kernel set). */
+function fusedGelu(kernels: FusedKernels): (x: tf.Tensor) => tf.Tensor {
+  if (fusedGeluFn?.kernels === kernels) return fusedGeluFn.fn;
+  const fn = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
+    save([x]);
+    return { value: kernels.gelu(x), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [kernels.geluGrad(dy, saved[0]!)] };
+  }) as (x: tf.Tensor) => tf.Tensor;
+  fusedGeluFn = { kernels, fn };
+  return fn;
 }
 
 const geluWithGrad = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {

@@ -1,14 +1,14 @@
 /**
  * LayerNorm over the last axis with a learnable scale (`weight`) and shift
- * (`bias`). On native TensorFlow on the CPU the normalisation is one fused
- * native op each way (`native_ops.ts`); elsewhere it is composed of tfjs ops
- * with the backward pass written out (one formula instead of differentiating
+ * (`bias`). On native TensorFlow on the CPU it is one fused kernel each way
+ * (`lib/native/fused_kernels.ts`); elsewhere it is composed of tfjs ops with
+ * the backward pass written out (one formula instead of differentiating
  * through `tf.moments`, which roughly halves its op count).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ParameterSet } from '../params.ts';
 import { scalar } from './constants.ts';
-import { nativeCpuOps, type FusedNormReserve, type NativeCpuOps } from './native_ops.ts';
+import { fusedKernels, type FusedKernels } from '../../native/fused_kernels.ts';
 
 /** Scale and shift of one LayerNorm, each [D]. */
 export interface LayerNormParams {
@@ -29,37 +29,29 @@ export function createLayerNorm(params: ParameterSet, name: string, dim: number,
 
 type LayerNormFn = (x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor) => tf.Tensor;
 const kernels = new Map<number, LayerNormFn>();
-const nativeKernels = new Map<number, LayerNormFn>();
+const fusedKernelsByEps = new Map<number, { fused: FusedKernels; fn: LayerNormFn }>();
 
 /**
- * The LayerNorm on the native fused normalisation, for one epsilon: the rows
- * [R, D] as NCHW channels [1, R, 1, D] (unit scale, zero offset), so the
- * per-channel statistics are per-row ones; the affine part in tfjs ops.
+ * The LayerNorm on the fused CPU kernels for one epsilon: one pass each way,
+ * with the rows' mean and rstd kept from the forward pass for the gradient.
  */
-function nativeLayerNormKernel(eps: number, ops: NativeCpuOps): LayerNormFn {
-  let fn = nativeKernels.get(eps);
-  if (fn) return fn;
-  fn = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+function fusedLayerNormKernel(eps: number, fused: FusedKernels): LayerNormFn {
+  const cached = fusedKernelsByEps.get(eps);
+  if (cached?.fused === fused) return cached.fn;
+  const fn = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [x, weight, bias, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-    const shape = x.shape;
-    const dim = shape[shape.length - 1]!;
-    const rows = x.size / dim;
-    const x4 = tf.reshape(x, [1, rows, 1, dim]) as tf.Tensor4D;
-    const ones = tf.ones([rows]) as tf.Tensor1D;
-    const { y, reserve } = ops.fusedBatchNorm(x4, ones, tf.zeros([rows]), eps, 'NCHW');
-    const normed = tf.reshape(y, [rows, dim]); // x̂ [R, D]
-    save([x4, normed, weight, ones, ...reserve]);
+    const { y, mean, rstd } = fused.layerNorm(x, weight, bias, eps);
+    save([x, weight, mean, rstd]);
     return {
-      value: tf.reshape(tf.add(tf.mul(normed, weight), bias), shape),
+      value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [sx, xhat, w, unit, ...kept] = saved as [tf.Tensor4D, tf.Tensor, tf.Tensor, tf.Tensor1D, ...FusedNormReserve];
-        const dy2 = tf.reshape(dy, [rows, dim]);
-        const { dx } = ops.fusedBatchNormGrad(tf.reshape(tf.mul(dy2, w), [1, rows, 1, dim]) as tf.Tensor4D, sx, unit, kept, eps, 'NCHW');
-        return [tf.reshape(dx, shape), tf.sum(tf.mul(dy2, xhat), 0), tf.sum(dy2, 0)];
+        const [sx, w, m, r] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+        const { dx, dGamma, dBeta } = fused.layerNormGrad(dy, sx, w, m, r, eps);
+        return [dx, dGamma, dBeta];
       },
     };
   }) as LayerNormFn;
-  nativeKernels.set(eps, fn);
+  fusedKernelsByEps.set(eps, { fused, fn });
   return fn;
 }
 
@@ -99,6 +91,6 @@ function layerNormKernel(eps: number): LayerNormFn {
 export function layerNorm(x: tf.Tensor, p: LayerNormParams): tf.Tensor {
   const dim = p.weight.shape[0] as number;
   if (x.shape[x.rank - 1] !== dim) throw new Error(`layerNorm: expected last dim ${dim}, got input shape [${x.shape}]`);
-  const ops = nativeCpuOps();
-  return tf.tidy('layerNorm', () => (ops ? nativeLayerNormKernel(p.eps, ops) : layerNormKernel(p.eps))(x, p.weight, p.bias));
+  const fused = fusedKernels();
+  return tf.tidy('layerNorm', () => (fused ? fusedLayerNormKernel(p.eps, fused) : layerNormKernel(p.eps))(x, p.weight, p.bias));
 }

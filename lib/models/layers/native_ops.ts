@@ -6,10 +6,8 @@
  *
  * Why: on the CPU every tfjs op is one native op call plus a pass over memory,
  * so a normalisation written in tfjs ops costs ~20 passes (forward and
- * backward). TensorFlow's FusedBatchNormV3 does it in one op each way: BatchNorm
- * directly (NHWC), LayerNorm with the rows as NCHW channels (2–2.5× faster on a
- * [32·129, 192] ViT activation). The GPU build is left out on purpose: cuDNN
- * clamps epsilon to ≥ 1e-5, which would change LayerNorm(eps 1e-6 / 1e-12).
+ * backward). TensorFlow's FusedBatchNormV3 does BatchNorm (NHWC) in one op each
+ * way. (LayerNorm, GELU: medst's own fused kernels, `lib/native/fused_kernels.ts`.)
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { createRequire } from 'node:module';
