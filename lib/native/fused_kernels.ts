@@ -1,8 +1,8 @@
 /**
  * medst's fused CPU kernels (`fused_ops.cc`, built by `npm run setup` into
- * `build/native/`): exact GELU and LayerNorm, forward and backward, each one
- * pass over memory instead of the 5–20 element-wise TensorFlow ops their
- * composed versions take. They register as TensorFlow ops in the process, and
+ * `build/native/`): exact GELU and LayerNorm, forward and backward, and the
+ * AdamW step, each one pass over memory instead of the 5–20 element-wise
+ * TensorFlow ops their composed versions take. They register as TensorFlow ops in the process, and
  * are called through the tfjs-node backend like TensorFlow's own.
  *
  * Only on native TensorFlow on the CPU. `initBackend` loads them and reports
@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 export const FUSED_KERNELS_FILE = fileURLToPath(new URL('../../build/native/fused_ops.node', import.meta.url));
 
 /** The op set's revision that this file calls; the library's exports carry the one it was built from. */
-const OP_SET_VERSION = 1;
+const OP_SET_VERSION = 2;
 
 /** The fused kernels (float32; shapes checked by the kernels, which name the op in their error). */
 export interface FusedKernels {
@@ -35,6 +35,17 @@ export interface FusedKernels {
   layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): { y: tf.Tensor; mean: tf.Tensor; rstd: tf.Tensor };
   /** Gradients of `layerNorm` with respect to x, gamma and beta, given dy and the forward pass's mean and rstd. */
   layerNormGrad(dy: tf.Tensor, x: tf.Tensor, gamma: tf.Tensor, mean: tf.Tensor, rstd: tf.Tensor, eps: number): { dx: tf.Tensor; dGamma: tf.Tensor; dBeta: tf.Tensor };
+  /**
+   * One AdamW step over flat vectors, PyTorch's arithmetic: g = grad·clip,
+   * m' = β1·m + (1 − β1)·g, v' = β2·v + (1 − β2)·g²,
+   * param' = param·(decayed ? decay : 1) − stepSize·m' / (√v' / √bc2 + ε).
+   * @param param, grad, m, v [N]
+   * @param decayMask [N] or [] (scalar): 1 where decayed, 0 where not
+   * @param hyper [clip, β1, 1 − β1, β2, 1 − β2, stepSize, √bc2, ε, decay = 1 − lr·wd] (1 − β computed in double)
+   */
+  adamW(param: tf.Tensor1D, grad: tf.Tensor1D, m: tf.Tensor1D, v: tf.Tensor1D, decayMask: tf.Tensor, hyper: tf.Tensor1D): { param: tf.Tensor1D; m: tf.Tensor1D; v: tf.Tensor1D };
+  /** Σ x² (a scalar), accumulated in double precision. */
+  sumSquares(x: tf.Tensor): tf.Scalar;
 }
 
 interface TfeAttr {
@@ -97,5 +108,10 @@ function makeKernels(backend: NodeBackend, threads: number): FusedKernels {
       const [dx, dGamma, dBeta] = run('MedstLayerNormGrad', epsAttrs(eps), [dy, x, gamma, mean, rstd], 3) as [tf.Tensor, tf.Tensor, tf.Tensor];
       return { dx, dGamma, dBeta };
     },
+    adamW(param, grad, m, v, decayMask, hyper) {
+      const [p, mNext, vNext] = run('MedstAdamW', [threadAttr], [param, grad, m, v, decayMask, hyper], 3) as [tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+      return { param: p, m: mNext, v: vNext };
+    },
+    sumSquares: (x) => run('MedstSumSquares', [threadAttr], [x], 1)[0] as tf.Scalar,
   };
 }

@@ -3,14 +3,16 @@
 // tensorflow/c/ops.h) and called from tfjs-node like any TensorFlow op.
 //
 // Why: in TensorFlow's eager mode every element-wise step is one op and one
-// pass over memory, so an exact GELU costs 5 passes forward and 7 backward and a
-// LayerNorm about 20; PyTorch runs each as one fused loop. These kernels do the
-// same: one pass each way per function (lab notebook §38).
+// pass over memory, so an exact GELU costs 5 passes forward and 7 backward, a
+// LayerNorm about 20 and an AdamW step 12; PyTorch runs each as one fused loop.
+// These kernels do the same: one pass each way per function (lab notebook §38).
 //
 //   MedstGelu(x) -> y                     y = x·Φ(x), exact (erf) GELU
 //   MedstGeluGrad(dy, x) -> dx            dx = dy·(Φ(x) + x·φ(x))
 //   MedstLayerNorm(x, gamma, beta) -> y, mean, rstd      over the last axis
 //   MedstLayerNormGrad(dy, x, gamma, mean, rstd) -> dx, dgamma, dbeta
+//   MedstAdamW(param, grad, m, v, decay_mask, hyper) -> param', m', v'   one AdamW step, flat
+//   MedstSumSquares(x) -> Σ x² (accumulated in double)
 //
 // erf is Abramowitz & Stegun 7.1.26 (absolute error < 1.5e-7, the float32
 // resolution near 1; PyTorch's vectorised CPU erf uses the same formula) and exp
@@ -442,6 +444,95 @@ void layer_norm_grad_compute(void* raw, TF_OpKernelContext* ctx) {
   }
 }
 
+// --------------------------------------------------------------- AdamW
+
+// One AdamW step over flat vectors (PyTorch's arithmetic, in its order):
+//   g = grad·clip;  m' = β1·m + (1 − β1)·g;  v' = β2·v + (1 − β2)·g²
+//   p' = p·(decayed ? 1 − lr·wd : 1) − step_size·m' / (√v' / √bc2 + ε)
+// hyper = [clip, β1, 1 − β1, β2, 1 − β2, step_size, √bc2, ε, 1 − lr·wd] is an
+// input, not an attribute: TensorFlow caches one kernel per attribute value,
+// and these change every step. 1 − β comes in too: computed in double by the
+// caller, it is not the float32 difference of a rounded β (0.999 → 1.3e-5 off).
+MEDST_VECTOR_CLONES void adamw_range(const float* __restrict p, const float* __restrict grad, const float* __restrict m, const float* __restrict v,
+                                     const float* __restrict mask, bool mask_per_element, const float* hyper, float* __restrict p_out,
+                                     float* __restrict m_out, float* __restrict v_out, int64_t n) {
+  const float clip = hyper[0], beta1 = hyper[1], one_minus_b1 = hyper[2], beta2 = hyper[3], one_minus_b2 = hyper[4];
+  const float step_size = hyper[5], sqrt_bc2 = hyper[6], eps = hyper[7], decay = hyper[8];
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = grad[i] * clip;
+    const float mi = m[i] * beta1 + g * one_minus_b1;
+    const float vi = v[i] * beta2 + g * g * one_minus_b2;
+    const float denom = std::sqrt(vi) / sqrt_bc2 + eps;
+    const float keep = (mask_per_element ? mask[i] : mask[0]) != 0.0f ? decay : 1.0f;
+    p_out[i] = p[i] * keep - (mi / denom) * step_size;
+    m_out[i] = mi;
+    v_out[i] = vi;
+  }
+}
+
+void adamw_compute(void* raw, TF_OpKernelContext* ctx) {
+  const Attrs& attrs = *static_cast<Attrs*>(raw);
+  Call call(ctx);
+  TF_Tensor* p = call.input(0);
+  TF_Tensor* grad = call.input(1);
+  TF_Tensor* m = call.input(2);
+  TF_Tensor* v = call.input(3);
+  TF_Tensor* mask = call.input(4);
+  TF_Tensor* hyper = call.input(5);
+  if (!hyper) return;
+  const int64_t n = TF_TensorElementCount(p);
+  if (TF_NumDims(p) != 1 || !same_dims(p, grad) || !same_dims(p, m) || !same_dims(p, v)) return call.fail(TF_INVALID_ARGUMENT, "MedstAdamW: param, grad, m and v must be 1-D of one length");
+  const int64_t mask_size = TF_TensorElementCount(mask);
+  if (mask_size != 1 && mask_size != n) return call.fail(TF_INVALID_ARGUMENT, "MedstAdamW: decay_mask must hold 1 value or one per parameter");
+  if (TF_TensorElementCount(hyper) != 9) return call.fail(TF_INVALID_ARGUMENT, "MedstAdamW: hyper must hold 9 values");
+  float* p_out = call.output(0, {n});
+  float* m_out = call.output(1, {n});
+  float* v_out = call.output(2, {n});
+  if (!v_out) return;
+  const float *ps = data(p), *gs = data(grad), *ms = data(m), *vs = data(v), *mk = data(mask), *hy = data(hyper);
+  const bool per_element = mask_size == n && n != 1;
+  parallel_for(n, attrs.threads, kMinElementsPerThread, [=](int64_t begin, int64_t end) {
+    adamw_range(ps + begin, gs + begin, ms + begin, vs + begin, per_element ? mk + begin : mk, per_element, hy, p_out + begin, m_out + begin, v_out + begin, end - begin);
+  });
+}
+
+// Σ x² in double (a gradient's squared norm for clipping): one pass, no
+// temporary, and no float32 rounding growing with the parameter count.
+MEDST_VECTOR_CLONES double sum_squares_range(const float* __restrict x, int64_t n) {
+  double acc[8] = {0};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; ++k) acc[k] += static_cast<double>(x[i + k]) * x[i + k];
+  double total = 0.0;
+  for (; i < n; ++i) total += static_cast<double>(x[i]) * x[i];
+  for (int k = 0; k < 8; ++k) total += acc[k];
+  return total;
+}
+
+void sum_squares_compute(void* raw, TF_OpKernelContext* ctx) {
+  const Attrs& attrs = *static_cast<Attrs*>(raw);
+  Call call(ctx);
+  TF_Tensor* x = call.input(0);
+  if (!x) return;
+  float* out = call.output(0, {});
+  if (!out) return;
+  const int64_t n = TF_TensorElementCount(x);
+  const float* xs = data(x);
+  // Fixed parts, added in order: the same result for the same thread count.
+  const int parts = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(attrs.threads, n / kMinElementsPerThread)));
+  std::vector<double> partial(parts, 0.0);
+  const int64_t step = (n + parts - 1) / parts;
+  parallel_for(parts, parts, 1, [&](int64_t p_begin, int64_t p_end) {
+    for (int64_t p = p_begin; p < p_end; ++p) {
+      const int64_t begin = p * step, end = std::min(n, (p + 1) * step);
+      if (begin < end) partial[p] = sum_squares_range(xs + begin, end - begin);
+    }
+  });
+  double total = 0.0;
+  for (double part : partial) total += part;
+  *out = static_cast<float>(total);
+}
+
 // -------------------------------------------------------- registration
 
 void unknown_shape(TF_ShapeInferenceContext* ctx, TF_Status* status) { TF_ShapeInferenceContextSetUnknownShape(ctx, status); }
@@ -471,7 +562,10 @@ bool register_all() {
                          register_op("MedstLayerNorm", {"x: float", "gamma: float", "beta: float"}, {"y: float", "mean: float", "rstd: float"},
                                      {"epsilon: float", "threads: int = 1"}, &layer_norm_compute) &&
                          register_op("MedstLayerNormGrad", {"dy: float", "x: float", "gamma: float", "mean: float", "rstd: float"},
-                                     {"dx: float", "dgamma: float", "dbeta: float"}, {"epsilon: float", "threads: int = 1"}, &layer_norm_grad_compute);
+                                     {"dx: float", "dgamma: float", "dbeta: float"}, {"epsilon: float", "threads: int = 1"}, &layer_norm_grad_compute) &&
+                         register_op("MedstAdamW", {"param: float", "grad: float", "m: float", "v: float", "decay_mask: float", "hyper: float"},
+                                     {"param_out: float", "m_out: float", "v_out: float"}, {"threads: int = 1"}, &adamw_compute) &&
+                         register_op("MedstSumSquares", {"x: float"}, {"sum: float"}, {"threads: int = 1"}, &sum_squares_compute);
   return ok;
 }
 
@@ -481,7 +575,7 @@ bool register_all() {
 NAPI_MODULE_INIT() {
   napi_value registered, version;
   napi_get_boolean(env, register_all(), &registered);
-  napi_create_int32(env, 1, &version);
+  napi_create_int32(env, 2, &version);
   napi_set_named_property(env, exports, "registered", registered);
   napi_set_named_property(env, exports, "version", version);
   return exports;

@@ -118,3 +118,39 @@ test('bad inputs are errors that name the op and the expected shape; no tensors 
   });
   t.is(tf.memory().numTensors, before);
 });
+
+test('adamW: one step equals the formula in float64 for a per-element mask and for scalar masks; sumSquares equals Σ x² in float64', (t) => {
+  tf.tidy(() => {
+    const n = 70_001; // more than one thread's share
+    const rand = (seed: number, scale = 1) => tf.randomNormal([n], 0, scale, 'float32', seed) as tf.Tensor1D;
+    const [param, grad, m] = [rand(1), rand(2), rand(3, 0.1)];
+    const v = tf.abs(rand(4, 0.01)) as tf.Tensor1D;
+    const hyperValues = [0.7, 0.9, 1 - 0.9, 0.999, 1 - 0.999, 1e-3 / (1 - 0.9 ** 3), Math.sqrt(1 - 0.999 ** 3), 1e-8, 1 - 1e-3 * 0.05];
+    const hyper = tf.tensor1d(hyperValues);
+    const [clip, b1, , b2, , stepSize, sqrtBc2, eps, decay] = hyperValues as number[] as [number, number, number, number, number, number, number, number, number];
+    const [p0, g0, m0, v0] = [param, grad, m, v].map((x) => Float64Array.from(x.dataSync()));
+    const perElement = tf.tensor1d(Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 0 : 1)));
+    for (const [label, mask, decayed] of [
+      ['per-element mask', perElement, (i: number) => i % 3 !== 0],
+      ['all decayed', tf.scalar(1), () => true],
+      ['none decayed', tf.scalar(0), () => false],
+    ] as const) {
+      const out = kernels.adamW(param, grad, m, v, mask, hyper);
+      const [pOut, mOut, vOut] = [out.param, out.m, out.v].map((x) => x.dataSync());
+      let worst = 0;
+      for (let i = 0; i < n; i++) {
+        const g = g0[i]! * clip;
+        const mi = b1 * m0[i]! + (1 - b1) * g;
+        const vi = b2 * v0[i]! + (1 - b2) * g * g;
+        const pi = p0[i]! * (decayed(i) ? decay : 1) - (stepSize * mi) / (Math.sqrt(vi) / sqrtBc2 + eps);
+        worst = Math.max(worst, Math.abs(pOut[i]! - pi) / Math.max(1, Math.abs(pi)), Math.abs(mOut[i]! - mi), Math.abs(vOut[i]! - vi) / Math.max(1e-6, vi));
+      }
+      t.true(worst < 5e-6, `${label}: worst error ${worst}`);
+    }
+    const squares = g0.reduce((sum, x) => sum + x * x, 0);
+    t.true(Math.abs(kernels.sumSquares(grad).dataSync()[0]! - squares) / squares < 1e-6);
+    t.throws(() => kernels.adamW(param, grad, m, tf.zeros([5]) as tf.Tensor1D, tf.scalar(1), hyper), { message: /MedstAdamW: param, grad, m and v must be 1-D of one length/ });
+    t.throws(() => kernels.adamW(param, grad, m, v, tf.zeros([7]), hyper), { message: /MedstAdamW: decay_mask must hold 1 value or one per parameter/ });
+    t.throws(() => kernels.adamW(param, grad, m, v, tf.scalar(1), tf.zeros([7]) as tf.Tensor1D), { message: /MedstAdamW: hyper must hold 9 values/ });
+  });
+});

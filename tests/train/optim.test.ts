@@ -2,6 +2,7 @@ import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
 import { AdamW } from '../../lib/train/optim.ts';
+import { fusedKernels } from '../../lib/native/fused_kernels.ts';
 import { nativeBackend, tf } from '../helpers/tf.ts';
 
 interface Ref {
@@ -19,28 +20,34 @@ test.before(async () => {
   await nativeBackend();
 });
 
-test('AdamW with clipping follows PyTorch step by step (decay on w, none on b)', (t) => {
-  const params: Array<[string, tf.Variable]> = [
-    ['w', tf.variable(tf.tensor(ref.init.w as number[][]))],
-    ['b', tf.variable(tf.tensor(ref.init.b as number[]))],
-  ];
-  const optimizer = new AdamW({ weightDecay: ref.weightDecay, noDecay: /^b$/ });
-  let afterFirst = 0;
-  for (const [i, step] of ref.steps.entries()) {
-    const grads = { w: tf.tensor(step.grad.w as number[][]), b: tf.tensor(step.grad.b as number[]) };
-    const { gradNorm, applied } = optimizer.apply(params, grads, step.lr, { clipNorm: ref.maxNorm });
-    t.true(applied);
-    t.true(Math.abs(gradNorm! - step.norm) <= 1e-5 * step.norm, `norm at step ${i}`);
-    for (const [name, variable] of params) {
-      t.true(close(Array.from(variable.dataSync()), (step.after[name] as number[] | number[][]).flat(), 1e-5), `${name} after step ${i}`);
+for (const kind of ['fused', 'composed'] as const) {
+  test.serial(`AdamW with clipping follows PyTorch step by step (decay on w, none on b; ${kind} update)`, (t) => {
+    // MEDST_FUSED_KERNELS=0: the tfjs ops the GPU and pure-JS backends run; otherwise one fused CPU kernel.
+    if (kind === 'composed') process.env.MEDST_FUSED_KERNELS = '0';
+    t.teardown(() => delete process.env.MEDST_FUSED_KERNELS);
+    t.is(fusedKernels() !== null, kind === 'fused');
+    const params: Array<[string, tf.Variable]> = [
+      ['w', tf.variable(tf.tensor(ref.init.w as number[][]))],
+      ['b', tf.variable(tf.tensor(ref.init.b as number[]))],
+    ];
+    const optimizer = new AdamW({ weightDecay: ref.weightDecay, noDecay: /^b$/ });
+    let afterFirst = 0;
+    for (const [i, step] of ref.steps.entries()) {
+      const grads = { w: tf.tensor(step.grad.w as number[][]), b: tf.tensor(step.grad.b as number[]) };
+      const { gradNorm, applied } = optimizer.apply(params, grads, step.lr, { clipNorm: ref.maxNorm });
+      t.true(applied);
+      t.true(Math.abs(gradNorm! - step.norm) <= 1e-5 * step.norm, `norm at step ${i}`);
+      for (const [name, variable] of params) {
+        t.true(close(Array.from(variable.dataSync()), (step.after[name] as number[] | number[][]).flat(), 1e-5), `${name} after step ${i}`);
+      }
+      tf.dispose(Object.values(grads));
+      if (i === 0) afterFirst = tf.memory().numTensors;
     }
-    tf.dispose(Object.values(grads));
-    if (i === 0) afterFirst = tf.memory().numTensors;
-  }
-  t.is(tf.memory().numTensors, afterFirst, 'no tensors leak across steps');
-  optimizer.dispose();
-  params.forEach(([, v]) => v.dispose());
-});
+    t.is(tf.memory().numTensors, afterFirst, 'no tensors leak across steps');
+    optimizer.dispose();
+    params.forEach(([, v]) => v.dispose());
+  });
+}
 
 test('state round trip: a restored optimiser continues identically', (t) => {
   const make = () => [['p', tf.variable(tf.tensor([1, -2, 3]))]] as Array<[string, tf.Variable]>;

@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { fusedKernels, type FusedKernels } from '../../native/fused_kernels.ts';
 import { scalar } from './constants.ts';
+import { nativeCpuOps } from './native_ops.ts';
 
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
@@ -64,6 +65,9 @@ const reluWithGrad = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>)
   save([x]);
   return {
     value: tf.relu(x),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.mul(dy, tf.cast(tf.greater(saved[0]!, scalar(0)), dy.dtype))],
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const native = nativeCpuOps(); // one pass (ReluGrad) where TensorFlow is native
+      return [native ? native.reluGrad(dy, saved[0]!) : tf.mul(dy, tf.cast(tf.greater(saved[0]!, scalar(0)), dy.dtype))];
+    },
   };
 }) as (x: tf.Tensor) => tf.Tensor;

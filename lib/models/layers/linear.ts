@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ParameterSet } from '../params.ts';
+import { nativeCpuOps } from './native_ops.ts';
 
 /** Weight and bias variables of one linear layer. */
 export interface LinearParams {
@@ -51,7 +52,14 @@ export function linear(x: tf.Tensor, p: LinearParams): tf.Tensor {
     const lead = x.shape.slice(0, -1);
     const flat = x.rank === 2 ? x : tf.reshape(x, [-1, inFeatures]); // [N, In]
     let y: tf.Tensor = tf.matMul(flat as tf.Tensor2D, p.weight as tf.Tensor2D); // [N, Out]
-    if (p.bias) y = tf.add(y, p.bias);
+    if (p.bias) y = nativeCpuOps() ? nativeBiasAdd(y, p.bias) : tf.add(y, p.bias);
     return x.rank === 2 ? y : tf.reshape(y, [...lead, outFeatures]); // [..., Out]
   });
 }
+
+/** y + b on TensorFlow's BiasAdd, with BiasAddGrad for b's gradient (native CPU only). */
+const nativeBiasAdd = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+  const [y, b] = args as [tf.Tensor, tf.Tensor];
+  const ops = nativeCpuOps()!;
+  return { value: ops.biasAdd(y, b), gradFunc: (dy: tf.Tensor) => [dy, ops.biasAddGrad(dy)] };
+}) as (y: tf.Tensor, b: tf.Tensor) => tf.Tensor;

@@ -7,7 +7,8 @@
  * Why: on the CPU every tfjs op is one native op call plus a pass over memory,
  * so a normalisation written in tfjs ops costs ~20 passes (forward and
  * backward). TensorFlow's FusedBatchNormV3 does BatchNorm (NHWC) in one op each
- * way. (LayerNorm, GELU: medst's own fused kernels, `lib/native/fused_kernels.ts`.)
+ * way; ReluGrad, BiasAdd and BiasAddGrad replace two or three tfjs ops each.
+ * (LayerNorm, GELU: medst's own fused kernels, `lib/native/fused_kernels.ts`.)
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { createRequire } from 'node:module';
@@ -30,6 +31,15 @@ export interface NativeCpuOps {
   fusedBatchNorm(x: tf.Tensor4D, scale: tf.Tensor1D, offset: tf.Tensor1D, eps: number, layout: FusedNormLayout): { y: tf.Tensor4D; mean: tf.Tensor1D; unbiasedVariance: tf.Tensor1D; reserve: FusedNormReserve };
   /** Gradients of `fusedBatchNorm` (FusedBatchNormGradV3) with respect to x, scale and offset, given dy. */
   fusedBatchNormGrad(dy: tf.Tensor4D, x: tf.Tensor4D, scale: tf.Tensor1D, reserve: FusedNormReserve, eps: number, layout: FusedNormLayout): { dx: tf.Tensor4D; dScale: tf.Tensor1D; dOffset: tf.Tensor1D };
+  /** dy·[x > 0] in one pass (ReluGrad; tfjs composes it of a comparison, a cast and a product). */
+  reluGrad(dy: tf.Tensor, x: tf.Tensor): tf.Tensor;
+  /**
+   * y + b over the last axis (BiasAdd: 2× faster than a broadcasting add on [4128, 576]).
+   * @param y [..., C]; b [C]
+   */
+  biasAdd(y: tf.Tensor, b: tf.Tensor): tf.Tensor;
+  /** Σ dy over every axis but the last (BiasAddGrad): the gradient of `biasAdd` for b, [C]. */
+  biasAddGrad(dy: tf.Tensor): tf.Tensor;
 }
 
 interface TfeAttr {
@@ -72,7 +82,12 @@ function makeOps(backend: NodeBackend): NativeCpuOps {
     { name: 'data_format', type: binding.TF_ATTR_STRING, value: layout },
     { name: 'is_training', type: binding.TF_ATTR_BOOL, value: true },
   ];
+  const float32 = [createTensorsTypeOpAttr('T', 'float32')];
+  const channelsLast = [...float32, { name: 'data_format', type: binding.TF_ATTR_STRING, value: 'NHWC' }];
   return {
+    reluGrad: (dy, x) => backend.executeMultipleOutputs('ReluGrad', float32, [dy, x], 1)[0]!,
+    biasAdd: (y, b) => backend.executeMultipleOutputs('BiasAdd', channelsLast, [y, b], 1)[0]!,
+    biasAddGrad: (dy) => backend.executeMultipleOutputs('BiasAddGrad', channelsLast, [dy], 1)[0]!,
     fusedBatchNorm(x, scale, offset, eps, layout) {
       const none = tf.zeros([0]); // no running statistics in training mode
       const [y, mean, unbiasedVariance, r1, r2, r3] = backend.executeMultipleOutputs('FusedBatchNormV3', attrs(eps, true, layout), [x, scale, offset, none, none], 6) as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor, tf.Tensor, tf.Tensor];
