@@ -15,6 +15,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { loadFusedKernels } from './native/fused_kernels.ts';
+import { registerReductionGradients } from './train/reduction_gradients.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -164,6 +165,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     await tf.setBackend('tensorflow');
   }
   await tf.ready();
+  registerReductionGradients();
   const backend = tf.getBackend();
   const native = plan.package !== '@tensorflow/tfjs-backend-cpu';
   if (native && backend !== 'tensorflow') {
