@@ -38,6 +38,13 @@ export interface MedSTConfig {
   head: Omit<ProjectionHeadConfig, 'inputWidth'>;
   /** Feed the lateral view through the view experts (false: frontal only — the "no MoVE" ablation). */
   useLateral: boolean;
+  /**
+   * In training, the fraction of rows whose lateral view is hidden (as an
+   * absent lateral is), drawn per row from the step's random source, so that
+   * the encoder also learns the frontal-only input every evaluation reads. A
+   * project option, not in the paper; 0 = off. Lab notebook §39.
+   */
+  lateralDropout: number;
   temperatures: { global: number; local: number; temporal: number };
   /**
    * Learn the global temperature as CLIP does (a `logit_scale` parameter,
@@ -117,6 +124,7 @@ export type MedSTConfigInput = Partial<Omit<MedSTConfig, 'reconstruction' | 'mas
 
 const COMMON = {
   useLateral: true,
+  lateralDropout: 0,
   temperatures: { global: 0.07, local: 0.1, temporal: 0.1 },
   learnGlobalTemperature: false,
   excludeSamePatientNegatives: false,
@@ -279,7 +287,8 @@ export class MedST implements PretrainingMethod {
   private encodeImagesWithTokens(tensors: Pick<TensorBatch, 'frontal'> & Partial<Pick<TensorBatch, 'lateral' | 'lateralPresent'>>, training: boolean, random?: Rng): Pick<MedSTEmbeddings, 'imageGlobal' | 'imageLocal' | 'patchMask' | 'imageFeatures'> & { imageTokens: tf.Tensor3D } {
     return tf.tidy(() => {
       const useLateral = this.config.useLateral && tensors.lateral !== undefined;
-      const views = useLateral ? { frontal: tensors.frontal, lateral: tensors.lateral, lateralPresent: tensors.lateralPresent } : { frontal: tensors.frontal };
+      const present = useLateral && training && random && this.config.lateralDropout > 0 ? dropLaterals(tensors.lateralPresent!, this.config.lateralDropout, random.fork(5)) : tensors.lateralPresent;
+      const views = useLateral ? { frontal: tensors.frontal, lateral: tensors.lateral, lateralPresent: present } : { frontal: tensors.frontal };
       const features = this.image.forward({ ...views, training, ...(random ? { random } : {}) });
       return { imageFeatures: features.global, ...this.heads.projectImage(features, training), patchMask: features.localMask, imageTokens: features.local };
     });
@@ -439,6 +448,7 @@ export function medstConfig(preset: MedSTPreset, overrides: MedSTConfigInput & {
   resolveBertConfig(config.text);
   checkReconstruction(config.reconstruction, vision.patchSize);
   checkMaskedLanguage(config.maskedLanguage, config.text.vocabSize!);
+  if (!(typeof config.lateralDropout === 'number' && config.lateralDropout >= 0 && config.lateralDropout < 1)) throw new Error(`Med-ST config: lateralDropout must be in [0, 1), got ${JSON.stringify(config.lateralDropout)}`);
   return config;
 }
 
@@ -469,5 +479,16 @@ function checkReconstruction(r: MedSTReconstructionConfig | null, patchSize: num
 /** The config a Med-ST checkpoint's description holds (older checkpoints predate the learned temperature and the reconstruction term). */
 export function medstConfigFromDescription(described: MedSTConfig): MedSTConfig {
   const { vision, text, head, useLateral, temperatures, varianceLambda, seed } = described;
-  return { vision, text, head, useLateral, temperatures, learnGlobalTemperature: described.learnGlobalTemperature ?? false, excludeSamePatientNegatives: described.excludeSamePatientNegatives ?? false, varianceLambda, reconstruction: described.reconstruction ?? null, maskedLanguage: described.maskedLanguage ?? null, seed };
+  return { vision, text, head, useLateral, lateralDropout: described.lateralDropout ?? 0, temperatures, learnGlobalTemperature: described.learnGlobalTemperature ?? false, excludeSamePatientNegatives: described.excludeSamePatientNegatives ?? false, varianceLambda, reconstruction: described.reconstruction ?? null, maskedLanguage: described.maskedLanguage ?? null, seed };
+}
+
+/**
+ * The presence mask with each row's lateral hidden with probability p (one
+ * draw per row, in row order, from `random`).
+ * @param present [B] 1 where the row has a lateral
+ * @returns [B]
+ */
+export function dropLaterals(present: tf.Tensor1D, p: number, random: Rng): tf.Tensor1D {
+  const keep = Float32Array.from({ length: present.shape[0] }, () => (random.uniform() < p ? 0 : 1));
+  return tf.tidy(() => tf.mul(present, tf.tensor1d(keep)));
 }

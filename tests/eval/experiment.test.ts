@@ -119,7 +119,7 @@ test("the Med-ST option lab rows: the reconstruction row is Med-ST's curriculum 
   t.throws(() => validateSchedule(stages, { lossNames: without.lossNames, checkStage: without.checkStage!.bind(without) }), { message: /mim term needs config.reconstruction/ });
   withTerm.dispose();
   without.dispose();
-  t.deepEqual(combineExperiments([medstAblation(), file], ['a.json', 'b.json']).variants.map((v) => v.name).slice(-5), ['medst', 'medst_mim', 'medst_xsp', 'medst_long_align', 'medst_single_align']);
+  t.deepEqual(combineExperiments([medstAblation(), file], ['a.json', 'b.json']).variants.map((v) => v.name).slice(-6), ['medst', 'medst_mim', 'medst_xsp', 'medst_long_align', 'medst_single_align', 'medst_lateral_dropout']);
   const xsp = file.variants.find((v) => v.name === 'medst_xsp')!;
   t.deepEqual(variantStages(xsp, 4, 1e-3), plain, "medst_xsp: Med-ST's own curriculum");
   t.deepEqual(xsp.overrides, { useLateral: true, excludeSamePatientNegatives: true });
@@ -129,6 +129,12 @@ test("the Med-ST option lab rows: the reconstruction row is Med-ST's curriculum 
   const singleAlign = variantStages(file.variants.find((v) => v.name === 'medst_single_align')!, 4, 1e-3);
   t.deepEqual(singleAlign.map((s) => s.chunkLength), [1, 3, 4], 'medst_single_align: the alignment stage on single studies');
   t.deepEqual(singleAlign.map((s) => ({ ...s, chunkLength: 0 })), plain.map((s) => ({ ...s, chunkLength: 0 })), "medst_single_align: otherwise Med-ST's own curriculum");
+  const dropout = file.variants.find((v) => v.name === 'medst_lateral_dropout')!;
+  t.deepEqual(variantStages(dropout, 4, 1e-3), plain, "medst_lateral_dropout: Med-ST's own curriculum");
+  t.deepEqual(dropout.overrides, { useLateral: true, lateralDropout: 0.5 });
+  const dropping = createMethod('medst', { preset: 'cpu', overrides: { ...REGIMES.cpu.models.medst.overrides, ...dropout.overrides }, vocabSize: 50 });
+  t.is((dropping as unknown as { config: { lateralDropout: number } }).config.lateralDropout, 0.5, 'the override reaches the model');
+  dropping.dispose();
 });
 
 test('fractional slots round to whole epochs, at least one per stage', (t) => {

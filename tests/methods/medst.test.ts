@@ -13,7 +13,7 @@ import { resolveSynthConfig } from '../../data-prep/synth/config.ts';
 import { BatchLoader, toTensors, type HostBatch } from '../../lib/data/batches.ts';
 import { imageStoreDir, prepareDataset } from '../../lib/data/prepare.ts';
 import { createTokenizer, type WordPieceTokenizer } from '../../lib/data/tokenizer/index.ts';
-import { MedST, medstConfig, medstConfigFromDescription, samePatientPairs, type MedSTConfig } from '../../lib/methods/medst.ts';
+import { dropLaterals, MedST, medstConfig, medstConfigFromDescription, samePatientPairs, type MedSTConfig } from '../../lib/methods/medst.ts';
 import { samplePatchMask } from '../../lib/objectives/masking.ts';
 import type { StageConfig } from '../../lib/train/schedule.ts';
 import { nativeBackend, tf } from '../helpers/tf.ts';
@@ -230,4 +230,31 @@ test.serial("excludeSamePatientNegatives: a patient's other studies leave the gl
   tf.dispose(Object.values(tensors));
   plain.dispose();
   excluding.dispose();
+});
+
+test.serial('lateralDropout: training hides a seeded share of the laterals, evaluation never; off by default; bad values refused', (t) => {
+  // dropLaterals: per row, in order, from the source; absent laterals stay absent.
+  const present = tf.tensor1d(Array.from({ length: 2000 }, (_, i) => (i % 4 === 0 ? 0 : 1)));
+  const draw = () => tf.tidy(() => dropLaterals(present, 0.3, new Rng(7)).dataSync());
+  const dropped = draw();
+  t.deepEqual(Array.from(draw()), Array.from(dropped), 'same source, same rows');
+  t.true(Array.from(dropped).every((v, i) => v <= present.dataSync()[i]!), 'never adds a lateral');
+  const kept = Array.from(dropped).filter((v) => v === 1).length / 1500;
+  t.true(Math.abs(kept - 0.7) < 0.04, `about 70 % of the laterals kept (${kept})`);
+  present.dispose();
+  t.is(medstConfig('tiny', { ...small, vocabSize: 300 }).lateralDropout, 0);
+  t.throws(() => medstConfig('tiny', { ...small, lateralDropout: 1, vocabSize: 300 }), { message: /Med-ST config: lateralDropout must be in \[0, 1\), got 1/ });
+  // With almost every lateral hidden, a training pass equals one whose rows have none.
+  const plain = make(6);
+  const dropping = new MedST(medstConfig('tiny', { ...small, seed: 6, lateralDropout: 0.999999, vocabSize: tokenizer.vocabSize }));
+  const tensors = toTensors(batch);
+  const noLaterals = { ...tensors, lateralPresent: tf.zerosLike(tensors.lateralPresent) };
+  const global = (model: MedST, input: typeof tensors, training: boolean) => tf.tidy(() => Array.from(model.encodeImages(input, training, new Rng(1)).imageGlobal.dataSync()));
+  t.deepEqual(global(dropping, tensors, true), global(plain, noLaterals, true), 'training: laterals hidden');
+  t.deepEqual(global(dropping, tensors, false), global(plain, tensors, false), 'evaluation: laterals used');
+  t.notDeepEqual(global(plain, tensors, true), global(plain, noLaterals, true), 'the batch has laterals that matter');
+  t.is(new MedST(medstConfigFromDescription({ ...(plain.describe() as unknown as MedSTConfig), lateralDropout: undefined as unknown as number })).config.lateralDropout, 0, 'older checkpoints read as 0');
+  tf.dispose([...Object.values(tensors), noLaterals.lateralPresent]);
+  plain.dispose();
+  dropping.dispose();
 });
