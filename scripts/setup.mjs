@@ -234,7 +234,8 @@ async function ensureNativeTensorflow(stamp) {
 const FUSED_SOURCE = path.join(root, 'lib', 'native', 'fused_ops.cc');
 const FUSED_TARGET = path.join(root, 'build', 'native', 'fused_ops.node');
 // No -march: the hot loops carry their own AVX-512 / AVX2 / baseline clones.
-const FUSED_FLAGS = ['-O3', '-fno-trapping-math', '-std=c++17', '-shared', '-fPIC', '-Wall'];
+// -fno-trapping-math and -fno-math-errno let the loops (clamp, truncation, sqrt) vectorise.
+const FUSED_FLAGS = ['-O3', '-fno-trapping-math', '-fno-math-errno', '-std=c++17', '-shared', '-fPIC', '-Wall'];
 
 /** The directory with Node's node_api.h (the addon's module entry point), or null. */
 function nodeHeaderDir() {
@@ -242,11 +243,11 @@ function nodeHeaderDir() {
   return candidates.find((dir) => fs.existsSync(path.join(dir, 'node_api.h'))) ?? null;
 }
 
-/** Whether the built kernels load next to tfjs-node and register their ops (in a child process). */
-function fusedKernelsLoad() {
+/** Whether a built library loads next to tfjs-node and registers its ops (in a child process). */
+function fusedKernelsLoad(file) {
   const probe = spawnSync(process.execPath, ['-e', [
     "require('@tensorflow/tfjs-node');",
-    `const k = require(${JSON.stringify(FUSED_TARGET)});`,
+    `const k = require(${JSON.stringify(file)});`,
     'if (!k.registered) process.exit(3);',
   ].join('')], { cwd: root, encoding: 'utf8', env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' } });
   return probe.status === 0;
@@ -268,15 +269,19 @@ function ensureFusedKernels(stamp) {
   if (!headers) return warn("Node's node_api.h was not found next to the node binary or in /usr/include/node");
   say('compiling the fused CPU kernels (lib/native/fused_ops.cc, a few seconds)');
   fs.mkdirSync(path.dirname(FUSED_TARGET), { recursive: true });
-  const tmp = `${FUSED_TARGET}.tmp-${process.pid}`;
+  // Built and checked under a temporary name: a library that does not load never takes the real one's place.
+  const tmp = path.join(path.dirname(FUSED_TARGET), `fused_ops.tmp-${process.pid}.node`);
   const cxx = process.env.CXX ?? 'g++';
   const ok = run(cxx, [...FUSED_FLAGS, '-I', headers, FUSED_SOURCE, '-o', tmp, '-L', libDir, '-l:libtensorflow_framework.so.2', `-Wl,-rpath,${libDir}`]);
   if (!ok) {
     fs.rmSync(tmp, { force: true });
     return warn(`${cxx} failed`);
   }
+  if (!fusedKernelsLoad(tmp)) {
+    fs.rmSync(tmp, { force: true });
+    return warn('the library was built but does not load next to tfjs-node');
+  }
   fs.renameSync(tmp, FUSED_TARGET);
-  if (!fusedKernelsLoad()) return warn(`${FUSED_TARGET} was built but does not load next to tfjs-node`);
   stamp.fusedKernels = key;
   writeStamp(stamp);
 }

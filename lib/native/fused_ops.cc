@@ -46,8 +46,12 @@ typedef struct TF_OpKernelContext TF_OpKernelContext;
 typedef struct TF_KernelBuilder TF_KernelBuilder;
 typedef struct TF_OpDefinitionBuilder TF_OpDefinitionBuilder;
 typedef struct TF_ShapeInferenceContext TF_ShapeInferenceContext;
-typedef enum TF_DataType { TF_FLOAT = 1 } TF_DataType;
-typedef enum TF_Code { TF_OK = 0, TF_INVALID_ARGUMENT = 3 } TF_Code;
+// TF_DataType and TF_Code are C enums (int-sized); only these values are named here.
+typedef int TF_DataType;
+typedef int TF_Code;
+constexpr TF_DataType TF_FLOAT = 1;
+constexpr TF_Code TF_OK = 0;
+constexpr TF_Code TF_INVALID_ARGUMENT = 3;
 
 TF_Status* TF_NewStatus(void);
 void TF_DeleteStatus(TF_Status*);
@@ -374,10 +378,11 @@ MEDST_VECTOR_CLONES void layer_norm_grad_rows(const float* __restrict dy, const 
 bool layer_norm_shape(Call& call, TF_Tensor* x, TF_Tensor* gamma, TF_Tensor* beta, int64_t* rows, int64_t* dim) {
   if (TF_NumDims(x) < 1) return call.fail(TF_INVALID_ARGUMENT, "MedstLayerNorm: x must have at least one axis"), false;
   *dim = TF_Dim(x, TF_NumDims(x) - 1);
+  if (*dim == 0) return call.fail(TF_INVALID_ARGUMENT, "MedstLayerNorm: the last axis of x is empty (nothing to normalise over)"), false;
   if (TF_NumDims(gamma) != 1 || TF_Dim(gamma, 0) != *dim || (beta && (TF_NumDims(beta) != 1 || TF_Dim(beta, 0) != *dim))) {
     return call.fail(TF_INVALID_ARGUMENT, "MedstLayerNorm: gamma and beta must be [" + std::to_string(*dim) + "], the last axis of x"), false;
   }
-  *rows = *dim == 0 ? 0 : TF_TensorElementCount(x) / *dim;
+  *rows = TF_TensorElementCount(x) / *dim;
   return true;
 }
 
@@ -421,7 +426,8 @@ void layer_norm_grad_compute(void* raw, TF_OpKernelContext* ctx) {
   float* dbeta = call.output(2, {dim});
   if (!dbeta) return;
   const float *xs = data(x), *dys = data(dy), *g = data(gamma), *mean = data(mean_t), *rstd = data(rstd_t);
-  const int parts = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(attrs.threads, rows)));
+  // At least a thread's share of values per part (small LayerNorms stay on the calling thread).
+  const int parts = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(attrs.threads, rows * dim / kMinElementsPerThread)));
   // Per-part column sums for dgamma / dbeta, added up in a fixed order afterwards (deterministic).
   std::vector<float> partial(static_cast<size_t>(parts) * 2 * dim, 0.0f);
   const int64_t step = (rows + parts - 1) / std::max(parts, 1);

@@ -18,6 +18,7 @@ function reducedAxes(axis: number | number[] | null | undefined, rank: number): 
 
 /** dy reshaped to x's rank with 1 on the reduced axes, then broadcast to x's shape. */
 function broadcastBack(dy: tf.Tensor, x: tf.Tensor, axis: number | number[] | null | undefined): tf.Tensor {
+  if (x.size === 0) return tf.zeros(x.shape); // an empty axis: nothing to broadcast to (tf.broadcastTo cannot repeat 0 times)
   const axes = reducedAxes(axis, x.rank);
   const expanded = x.shape.map((size, i) => (axes.includes(i) ? 1 : size));
   return tf.broadcastTo(tf.reshape(dy, expanded), x.shape);

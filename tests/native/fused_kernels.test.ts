@@ -106,6 +106,7 @@ test('bad inputs are errors that name the op and the expected shape; no tensors 
     t.throws(() => kernels.layerNorm(x, tf.ones([5]), tf.zeros([8]), 1e-6), { message: /MedstLayerNorm: gamma and beta must be \[8\], the last axis of x/ });
     t.throws(() => kernels.layerNorm(x, tf.ones([8]), tf.zeros([7]), 1e-6), { message: /MedstLayerNorm: gamma and beta must be \[8\]/ });
     t.throws(() => kernels.geluGrad(tf.zeros([4, 7]), x), { message: /MedstGeluGrad: dy and x differ in shape/ });
+    t.throws(() => kernels.layerNorm(tf.zeros([4, 0]), tf.ones([0]), tf.zeros([0]), 1e-6), { message: /MedstLayerNorm: the last axis of x is empty/ });
     const { mean, rstd } = kernels.layerNorm(x, tf.ones([8]), tf.zeros([8]), 1e-6);
     t.throws(() => kernels.layerNormGrad(x, x, tf.ones([8]), tf.slice(mean, 0, 3), rstd, 1e-6), { message: /MedstLayerNormGrad: mean and rstd must hold one value per row/ });
     t.throws(() => kernels.gelu(tf.zeros([3], 'int32')), { message: /MedstGelu|float/ });

@@ -44,6 +44,13 @@ test('sum and mean gradients broadcast dy back over the reduced axes (no axis, o
     }
   }
   t.is(tf.memory().numTensors, before);
+  tf.tidy(() => {
+    const empty = tf.zeros([3, 0]);
+    for (const reduce of [(v: tf.Tensor) => tf.sum(v, -1), (v: tf.Tensor) => tf.mean(v, 0)]) {
+      const grad = tf.grad((v: tf.Tensor) => tf.sum(reduce(v)))(empty);
+      t.deepEqual(grad.shape, [3, 0], 'an empty axis: an empty gradient of x\'s shape');
+    }
+  });
 });
 
 test('the backward pass of a reduction broadcasts dy and multiplies by no tensor of ones', async (t) => {
