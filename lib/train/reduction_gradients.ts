@@ -26,27 +26,24 @@ function broadcastBack(dy: tf.Tensor, x: tf.Tensor, axis: number | number[] | nu
 
 let registered = false;
 
-/** Replaces tfjs's Sum and Mean gradients (idempotent). */
-export function registerReductionGradients(): void {
-  if (registered) return;
-  registered = true;
-  tf.registerGradient({
-    kernelName: tf.Sum,
+/** The gradient of a sum (divide 1) or a mean (divide by the reduced count) over `axis`. */
+function reductionGradient(kernelName: string, mean: boolean): tf.GradConfig {
+  return {
+    kernelName,
     inputsToSave: ['x'],
     gradFunc: (dy, saved, attrs) => {
       const [x] = saved as [tf.Tensor];
       const { axis } = attrs as unknown as tf.SumAttrs;
-      return { x: () => broadcastBack(dy as tf.Tensor, x, axis) };
+      const count = mean ? reducedAxes(axis, x.rank).reduce((n, a) => n * x.shape[a]!, 1) : 1;
+      return { x: () => broadcastBack(mean ? tf.div(dy as tf.Tensor, count) : (dy as tf.Tensor), x, axis) };
     },
-  });
-  tf.registerGradient({
-    kernelName: tf.Mean,
-    inputsToSave: ['x'],
-    gradFunc: (dy, saved, attrs) => {
-      const [x] = saved as [tf.Tensor];
-      const { axis } = attrs as unknown as tf.MeanAttrs;
-      const count = reducedAxes(axis, x.rank).reduce((n, a) => n * x.shape[a]!, 1);
-      return { x: () => broadcastBack(tf.div(dy as tf.Tensor, count), x, axis) };
-    },
-  });
+  };
+}
+
+/** Replaces tfjs's Sum and Mean gradients (idempotent). */
+export function registerReductionGradients(): void {
+  if (registered) return;
+  registered = true;
+  tf.registerGradient(reductionGradient(tf.Sum, false));
+  tf.registerGradient(reductionGradient(tf.Mean, true));
 }
