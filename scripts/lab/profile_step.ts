@@ -52,6 +52,9 @@ for (let i = 0; i < steps; i++) {
 }
 const total = [...byKernel.values()].reduce((s, e) => s + e.ms, 0);
 console.log(`${steps} profiled steps: ${(wall / steps).toFixed(0)} ms/step wall (profiling adds overhead), kernels ${(total / steps).toFixed(0)} ms/step`);
+// Ops called straight through the backend (medst's fused kernels, FusedBatchNorm, BiasAdd…) are not tfjs kernels:
+// their forward time shows under the wrapper that calls them (gelu, layerNorm, batchNorm, linear); backward and AdamW's not at all.
+console.log('(fused / native ops run outside tfjs kernels: forward time under their wrappers, backward and the optimiser step not listed)');
 for (const [name, e] of [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25)) {
   console.log(`${name.padEnd(28)} ${(e.ms / steps).toFixed(1).padStart(8)} ms/step ${(100 * e.ms / total).toFixed(1).padStart(5)} %  ${(e.calls / steps).toFixed(0).padStart(5)} calls/step`);
 }
