@@ -229,8 +229,8 @@ async function ensureNativeTensorflow(stamp) {
 }
 
 // ------------------------------------------------------- fused CPU kernels
-// medst's own TensorFlow ops (lib/native/fused_ops.cc: GELU and LayerNorm, one
-// pass each way), compiled against the libtensorflow that tfjs-node loads.
+// medst's own TensorFlow ops (lib/native/fused_ops.cc: GELU, LayerNorm and the
+// AdamW step, one pass each), compiled against the libtensorflow that tfjs-node loads.
 const FUSED_SOURCE = path.join(root, 'lib', 'native', 'fused_ops.cc');
 const FUSED_TARGET = path.join(root, 'build', 'native', 'fused_ops.node');
 // No -march: the hot loops carry their own AVX-512 / AVX2 / baseline clones.
@@ -256,12 +256,12 @@ function fusedKernelsLoad(file) {
 /**
  * Builds build/native/fused_ops.node when its source, flags or libtensorflow
  * changed. A failed build is reported loudly and leaves medst on its composed
- * (slower) GELU and LayerNorm; every backend report then says so.
+ * (slower) GELU, LayerNorm and AdamW; every backend report then says so.
  */
 function ensureFusedKernels(stamp) {
   const libDir = path.join(TFJS_NODE_DIR, 'deps', 'lib');
   const framework = path.join(libDir, 'libtensorflow_framework.so.2');
-  const warn = (why) => say(`WARNING: the fused CPU kernels were not built (${why}); GELU and LayerNorm stay on their slower composed versions`);
+  const warn = (why) => say(`WARNING: the fused CPU kernels were not built (${why}); GELU, LayerNorm and AdamW stay on their slower composed versions`);
   if (!fs.existsSync(framework)) return warn(`${framework} is missing`);
   const key = [fileHash(FUSED_SOURCE), FUSED_FLAGS.join(' '), fs.realpathSync(framework)].join('|');
   if (stamp.fusedKernels === key && fs.existsSync(FUSED_TARGET)) return;

@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 export const FUSED_KERNELS_FILE = fileURLToPath(new URL('../../build/native/fused_ops.node', import.meta.url));
 
 /** The op set's revision that this file calls; the library's exports carry the one it was built from. */
-const OP_SET_VERSION = 2;
+const OP_SET_VERSION = 3;
 
 /** The fused kernels (float32; shapes checked by the kernels, which name the op in their error). */
 export interface FusedKernels {
@@ -33,8 +33,8 @@ export interface FusedKernels {
    * @returns y (x's shape), and each row's mean and rstd = 1/√(var + eps) ([...], what the gradient needs)
    */
   layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): { y: tf.Tensor; mean: tf.Tensor; rstd: tf.Tensor };
-  /** Gradients of `layerNorm` with respect to x, gamma and beta, given dy and the forward pass's mean and rstd. */
-  layerNormGrad(dy: tf.Tensor, x: tf.Tensor, gamma: tf.Tensor, mean: tf.Tensor, rstd: tf.Tensor, eps: number): { dx: tf.Tensor; dGamma: tf.Tensor; dBeta: tf.Tensor };
+  /** Gradients of `layerNorm` with respect to x, gamma and beta, given dy and the forward pass's mean and rstd (which carries eps). */
+  layerNormGrad(dy: tf.Tensor, x: tf.Tensor, gamma: tf.Tensor, mean: tf.Tensor, rstd: tf.Tensor): { dx: tf.Tensor; dGamma: tf.Tensor; dBeta: tf.Tensor };
   /**
    * One AdamW step over flat vectors, PyTorch's arithmetic: g = grad·clip,
    * m' = β1·m + (1 − β1)·g, v' = β2·v + (1 − β2)·g²,
@@ -95,17 +95,16 @@ export function fusedKernels(): FusedKernels | null {
 function makeKernels(backend: NodeBackend, threads: number): FusedKernels {
   const { binding } = backend;
   const threadAttr: TfeAttr = { name: 'threads', type: binding.TF_ATTR_INT, value: threads };
-  const epsAttrs = (eps: number): TfeAttr[] => [{ name: 'epsilon', type: binding.TF_ATTR_FLOAT, value: eps }, threadAttr];
   const run = (op: string, attrs: TfeAttr[], inputs: tf.Tensor[], outputs: number) => backend.executeMultipleOutputs(op, attrs, inputs, outputs);
   return {
     gelu: (x) => run('MedstGelu', [threadAttr], [x], 1)[0]!,
     geluGrad: (dy, x) => run('MedstGeluGrad', [threadAttr], [dy, x], 1)[0]!,
     layerNorm(x, gamma, beta, eps) {
-      const [y, mean, rstd] = run('MedstLayerNorm', epsAttrs(eps), [x, gamma, beta], 3) as [tf.Tensor, tf.Tensor, tf.Tensor];
+      const [y, mean, rstd] = run('MedstLayerNorm', [{ name: 'epsilon', type: binding.TF_ATTR_FLOAT, value: eps }, threadAttr], [x, gamma, beta], 3) as [tf.Tensor, tf.Tensor, tf.Tensor];
       return { y, mean, rstd };
     },
-    layerNormGrad(dy, x, gamma, mean, rstd, eps) {
-      const [dx, dGamma, dBeta] = run('MedstLayerNormGrad', epsAttrs(eps), [dy, x, gamma, mean, rstd], 3) as [tf.Tensor, tf.Tensor, tf.Tensor];
+    layerNormGrad(dy, x, gamma, mean, rstd) {
+      const [dx, dGamma, dBeta] = run('MedstLayerNormGrad', [threadAttr], [dy, x, gamma, mean, rstd], 3) as [tf.Tensor, tf.Tensor, tf.Tensor];
       return { dx, dGamma, dBeta };
     },
     adamW(param, grad, m, v, decayMask, hyper) {

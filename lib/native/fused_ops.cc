@@ -568,7 +568,7 @@ bool register_all() {
                          register_op("MedstLayerNorm", {"x: float", "gamma: float", "beta: float"}, {"y: float", "mean: float", "rstd: float"},
                                      {"epsilon: float", "threads: int = 1"}, &layer_norm_compute) &&
                          register_op("MedstLayerNormGrad", {"dy: float", "x: float", "gamma: float", "mean: float", "rstd: float"},
-                                     {"dx: float", "dgamma: float", "dbeta: float"}, {"epsilon: float", "threads: int = 1"}, &layer_norm_grad_compute) &&
+                                     {"dx: float", "dgamma: float", "dbeta: float"}, {"threads: int = 1"}, &layer_norm_grad_compute) &&
                          register_op("MedstAdamW", {"param: float", "grad: float", "m: float", "v: float", "decay_mask: float", "hyper: float"},
                                      {"param_out: float", "m_out: float", "v_out: float"}, {"threads: int = 1"}, &adamw_compute) &&
                          register_op("MedstSumSquares", {"x: float"}, {"sum: float"}, {"threads: int = 1"}, &sum_squares_compute);
@@ -581,7 +581,7 @@ bool register_all() {
 NAPI_MODULE_INIT() {
   napi_value registered, version;
   napi_get_boolean(env, register_all(), &registered);
-  napi_create_int32(env, 2, &version);
+  napi_create_int32(env, 3, &version);
   napi_set_named_property(env, exports, "registered", registered);
   napi_set_named_property(env, exports, "version", version);
   return exports;

@@ -136,14 +136,14 @@ export class BatchNorm {
       const [input, gamma, beta] = args.slice(0, -1) as [tf.Tensor, tf.Tensor | undefined, tf.Tensor | undefined];
       const x4 = tf.reshape(input, [rows, 1, 1, c]) as tf.Tensor4D;
       const scale = (gamma ?? tf.ones([c])) as tf.Tensor1D;
-      const { y, mean, unbiasedVariance, reserve } = ops.fusedBatchNorm(x4, scale, (beta ?? tf.zeros([c])) as tf.Tensor1D, this.eps, 'NHWC');
+      const { y, mean, unbiasedVariance, reserve } = ops.fusedBatchNorm(x4, scale, (beta ?? tf.zeros([c])) as tf.Tensor1D, this.eps);
       this.updateRunningUnbiased(mean, unbiasedVariance);
       save([x4, scale, ...reserve]);
       return {
         value: tf.reshape(y, shape),
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
           const [sx, sScale, ...kept] = saved as [tf.Tensor4D, tf.Tensor1D, ...FusedNormReserve];
-          const { dx, dScale, dOffset } = ops.fusedBatchNormGrad(tf.reshape(dy, [rows, 1, 1, c]) as tf.Tensor4D, sx, sScale, kept, this.eps, 'NHWC');
+          const { dx, dScale, dOffset } = ops.fusedBatchNormGrad(tf.reshape(dy, [rows, 1, 1, c]) as tf.Tensor4D, sx, sScale, kept, this.eps);
           return [tf.reshape(dx, shape), ...(gamma ? [dScale] : []), ...(beta ? [dOffset] : [])];
         },
       };

@@ -46,7 +46,7 @@ function fusedLayerNormKernel(eps: number, fused: FusedKernels): LayerNormFn {
       value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sx, w, m, r] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
-        const { dx, dGamma, dBeta } = fused.layerNormGrad(dy, sx, w, m, r, eps);
+        const { dx, dGamma, dBeta } = fused.layerNormGrad(dy, sx, w, m, r);
         return [dx, dGamma, dBeta];
       },
     };

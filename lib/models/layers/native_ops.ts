@@ -17,20 +17,17 @@ import { activeBackend } from '../../backend.ts';
 /** The saved outputs of a fused normalisation that its gradient needs (opaque). */
 export type FusedNormReserve = [tf.Tensor, tf.Tensor, tf.Tensor];
 
-/** A 4-D layout TensorFlow's fused batch norm reads: statistics per C over the other three axes. */
-export type FusedNormLayout = 'NHWC' | 'NCHW';
-
 /** What the native CPU backend offers. */
 export interface NativeCpuOps {
   /**
    * Training-mode batch normalisation (FusedBatchNormV3): per channel, the
    * batch mean and biased variance over the other axes, then scale and offset.
-   * @param x [N, H, W, C] (NHWC) or [N, C, H, W] (NCHW)
+   * @param x [N, H, W, C] (NHWC)
    * @returns y (x's shape), the batch mean and UNBIASED variance [C] (what running statistics take), and what the gradient needs
    */
-  fusedBatchNorm(x: tf.Tensor4D, scale: tf.Tensor1D, offset: tf.Tensor1D, eps: number, layout: FusedNormLayout): { y: tf.Tensor4D; mean: tf.Tensor1D; unbiasedVariance: tf.Tensor1D; reserve: FusedNormReserve };
+  fusedBatchNorm(x: tf.Tensor4D, scale: tf.Tensor1D, offset: tf.Tensor1D, eps: number): { y: tf.Tensor4D; mean: tf.Tensor1D; unbiasedVariance: tf.Tensor1D; reserve: FusedNormReserve };
   /** Gradients of `fusedBatchNorm` (FusedBatchNormGradV3) with respect to x, scale and offset, given dy. */
-  fusedBatchNormGrad(dy: tf.Tensor4D, x: tf.Tensor4D, scale: tf.Tensor1D, reserve: FusedNormReserve, eps: number, layout: FusedNormLayout): { dx: tf.Tensor4D; dScale: tf.Tensor1D; dOffset: tf.Tensor1D };
+  fusedBatchNormGrad(dy: tf.Tensor4D, x: tf.Tensor4D, scale: tf.Tensor1D, reserve: FusedNormReserve, eps: number): { dx: tf.Tensor4D; dScale: tf.Tensor1D; dOffset: tf.Tensor1D };
   /** dy·[x > 0] in one pass (ReluGrad; tfjs composes it of a comparison, a cast and a product). */
   reluGrad(dy: tf.Tensor, x: tf.Tensor): tf.Tensor;
   /**
@@ -74,12 +71,12 @@ function makeOps(backend: NodeBackend): NativeCpuOps {
   const require = createRequire(import.meta.url);
   const { createTensorsTypeOpAttr } = require('@tensorflow/tfjs-node/dist/nodejs_kernel_backend.js') as { createTensorsTypeOpAttr(name: string, dtype: string): TfeAttr };
   const { binding } = backend;
-  const attrs = (eps: number, forward: boolean, layout: FusedNormLayout): TfeAttr[] => [
+  const attrs = (eps: number, forward: boolean): TfeAttr[] => [
     createTensorsTypeOpAttr('T', 'float32'),
     createTensorsTypeOpAttr('U', 'float32'),
     { name: 'epsilon', type: binding.TF_ATTR_FLOAT, value: eps },
     ...(forward ? [{ name: 'exponential_avg_factor', type: binding.TF_ATTR_FLOAT, value: 1 }] : []),
-    { name: 'data_format', type: binding.TF_ATTR_STRING, value: layout },
+    { name: 'data_format', type: binding.TF_ATTR_STRING, value: 'NHWC' },
     { name: 'is_training', type: binding.TF_ATTR_BOOL, value: true },
   ];
   const float32 = [createTensorsTypeOpAttr('T', 'float32')];
@@ -88,14 +85,14 @@ function makeOps(backend: NodeBackend): NativeCpuOps {
     reluGrad: (dy, x) => backend.executeMultipleOutputs('ReluGrad', float32, [dy, x], 1)[0]!,
     biasAdd: (y, b) => backend.executeMultipleOutputs('BiasAdd', channelsLast, [y, b], 1)[0]!,
     biasAddGrad: (dy) => backend.executeMultipleOutputs('BiasAddGrad', channelsLast, [dy], 1)[0]!,
-    fusedBatchNorm(x, scale, offset, eps, layout) {
+    fusedBatchNorm(x, scale, offset, eps) {
       const none = tf.zeros([0]); // no running statistics in training mode
-      const [y, mean, unbiasedVariance, r1, r2, r3] = backend.executeMultipleOutputs('FusedBatchNormV3', attrs(eps, true, layout), [x, scale, offset, none, none], 6) as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor, tf.Tensor, tf.Tensor];
+      const [y, mean, unbiasedVariance, r1, r2, r3] = backend.executeMultipleOutputs('FusedBatchNormV3', attrs(eps, true), [x, scale, offset, none, none], 6) as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor, tf.Tensor, tf.Tensor];
       none.dispose();
       return { y, mean, unbiasedVariance, reserve: [r1, r2, r3] };
     },
-    fusedBatchNormGrad(dy, x, scale, reserve, eps, layout) {
-      const [dx, dScale, dOffset, r4, r5] = backend.executeMultipleOutputs('FusedBatchNormGradV3', attrs(eps, false, layout), [dy, x, scale, ...reserve], 5) as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor, tf.Tensor];
+    fusedBatchNormGrad(dy, x, scale, reserve, eps) {
+      const [dx, dScale, dOffset, r4, r5] = backend.executeMultipleOutputs('FusedBatchNormGradV3', attrs(eps, false), [dy, x, scale, ...reserve], 5) as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor, tf.Tensor];
       tf.dispose([r4, r5]);
       return { dx, dScale, dOffset };
     },
