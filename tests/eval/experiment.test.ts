@@ -119,7 +119,7 @@ test("the Med-ST option lab rows: the reconstruction row is Med-ST's curriculum 
   t.throws(() => validateSchedule(stages, { lossNames: without.lossNames, checkStage: without.checkStage!.bind(without) }), { message: /mim term needs config.reconstruction/ });
   withTerm.dispose();
   without.dispose();
-  t.deepEqual(combineExperiments([medstAblation(), file], ['a.json', 'b.json']).variants.map((v) => v.name).slice(-6), ['medst', 'medst_mim', 'medst_xsp', 'medst_long_align', 'medst_single_align', 'medst_lateral_dropout']);
+  t.deepEqual(combineExperiments([medstAblation(), file], ['a.json', 'b.json']).variants.map((v) => v.name).slice(-7), ['medst', 'medst_mim', 'medst_xsp', 'medst_long_align', 'medst_single_align', 'medst_lateral_dropout', 'medst_pairs']);
   const xsp = file.variants.find((v) => v.name === 'medst_xsp')!;
   t.deepEqual(variantStages(xsp, 4, 1e-3), plain, "medst_xsp: Med-ST's own curriculum");
   t.deepEqual(xsp.overrides, { useLateral: true, excludeSamePatientNegatives: true });
@@ -135,6 +135,11 @@ test("the Med-ST option lab rows: the reconstruction row is Med-ST's curriculum 
   const dropping = createMethod('medst', { preset: 'cpu', overrides: { ...REGIMES.cpu.models.medst.overrides, ...dropout.overrides }, vocabSize: 50 });
   t.is((dropping as unknown as { config: { lateralDropout: number } }).config.lateralDropout, 0.5, 'the override reaches the model');
   dropping.dispose();
+  const pairs = file.variants.find((v) => v.name === 'medst_pairs')!;
+  const pairStages = variantStages(pairs, 4, 1e-3);
+  t.deepEqual(pairStages.map((s) => s.chunkLength), [2, 2, 2], 'medst_pairs: every stage on chunks of two studies');
+  t.deepEqual(pairStages.map((s) => ({ ...s, chunkLength: 0 })), plain.map((s) => ({ ...s, chunkLength: 0 })), "medst_pairs: otherwise Med-ST's own curriculum");
+  t.deepEqual(pairs.overrides, { useLateral: true });
 });
 
 test('fractional slots round to whole epochs, at least one per stage', (t) => {
