@@ -42,7 +42,7 @@ export interface MedSTConfig {
    * In training, the fraction of rows whose lateral view is hidden (as an
    * absent lateral is), drawn per row from the step's random source, so that
    * the encoder also learns the frontal-only input every evaluation reads. A
-   * project option, not in the paper; 0 = off. Lab notebook §39.
+   * project option, not in the paper; 0 = off. Lab notebook §39–40.
    */
   lateralDropout: number;
   temperatures: { global: number; local: number; temporal: number };
