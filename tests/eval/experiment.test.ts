@@ -119,7 +119,7 @@ test("the Med-ST option lab rows: the reconstruction row is Med-ST's curriculum 
   t.throws(() => validateSchedule(stages, { lossNames: without.lossNames, checkStage: without.checkStage!.bind(without) }), { message: /mim term needs config.reconstruction/ });
   withTerm.dispose();
   without.dispose();
-  t.deepEqual(combineExperiments([medstAblation(), file], ['a.json', 'b.json']).variants.map((v) => v.name).slice(-7), ['medst', 'medst_mim', 'medst_xsp', 'medst_long_align', 'medst_single_align', 'medst_lateral_dropout', 'medst_pairs']);
+  t.deepEqual(combineExperiments([medstAblation(), file], ['a.json', 'b.json']).variants.map((v) => v.name).slice(-8), ['medst', 'medst_mim', 'medst_xsp', 'medst_long_align', 'medst_single_align', 'medst_lateral_dropout', 'medst_pairs', 'move_single']);
   const xsp = file.variants.find((v) => v.name === 'medst_xsp')!;
   t.deepEqual(variantStages(xsp, 4, 1e-3), plain, "medst_xsp: Med-ST's own curriculum");
   t.deepEqual(xsp.overrides, { useLateral: true, excludeSamePatientNegatives: true });
@@ -140,6 +140,11 @@ test("the Med-ST option lab rows: the reconstruction row is Med-ST's curriculum 
   t.deepEqual(pairStages.map((s) => s.chunkLength), [2, 2, 2], 'medst_pairs: every stage on chunks of two studies');
   t.deepEqual(pairStages.map((s) => ({ ...s, chunkLength: 0 })), plain.map((s) => ({ ...s, chunkLength: 0 })), "medst_pairs: otherwise Med-ST's own curriculum");
   t.deepEqual(pairs.overrides, { useLateral: true });
+  const moveRow = medstAblation().variants.find((v) => v.name === 'move')!;
+  const moveSingle = file.variants.find((v) => v.name === 'move_single')!;
+  t.deepEqual(variantStages(moveSingle, 4, 1e-3).map((s) => s.chunkLength), [1], 'move_single: one stage on single studies');
+  t.deepEqual(variantStages(moveSingle, 4, 1e-3).map((s) => ({ ...s, chunkLength: 0 })), variantStages(moveRow, 4, 1e-3).map((s) => ({ ...s, chunkLength: 0 })), "move_single: otherwise the ablation's + MoVE row");
+  t.deepEqual(moveSingle.overrides, moveRow.overrides);
 });
 
 test('fractional slots round to whole epochs, at least one per stage', (t) => {
