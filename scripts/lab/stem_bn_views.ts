@@ -61,7 +61,9 @@ function layerMoments(images: tf.Tensor4D): Array<{ mean: Float32Array; variance
 
 const frontal = await crops('frontal');
 const lateral = await crops('lateral');
-const zeros = tf.zeros([Math.round(0.3 * frontal.shape[0]), model.crop, model.crop, 1]) as tf.Tensor4D;
+// One zero placeholder per study without a lateral, as training stacks them.
+const zeros = tf.zeros([frontal.shape[0] - lateral.shape[0], model.crop, model.crop, 1]) as tf.Tensor4D;
+console.log(`${frontal.shape[0]} studies, ${lateral.shape[0]} with a lateral`);
 /** Mean over channels of |μ_a − μ_running| / σ_running and of log(σ²_a / σ²_running). */
 function distance(m: { mean: Float32Array; variance: Float32Array }, i: number): { dMean: number; logVar: number } {
   const rm = vgg!.convs[i]!.bn.runningMean.dataSync();
